@@ -1,0 +1,1 @@
+"""The on-device runtime: everything here imports without TensorFlow (boards never install it)."""
