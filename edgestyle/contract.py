@@ -157,7 +157,9 @@ def load_contract(model_path: str | Path) -> ModelContract | None:
     return contract
 
 
-def infer_contract(inputs: list[dict[str, Any]], outputs: list[dict[str, Any]], name: str = "model") -> ModelContract:
+def infer_contract(
+    inputs: list[dict[str, Any]], outputs: list[dict[str, Any]], name: str = "model"
+) -> ModelContract:
     """Guess the contract of a plain image-to-image model from its tensor details.
 
     ``inputs``/``outputs`` are LiteRT-style details (``name``, ``shape``, ``dtype``,

@@ -101,7 +101,9 @@ class TFLiteModel:
         self.inputs, self.outputs = self._signature_tensors()
 
     def _signature_tensors(self) -> tuple[dict[str, TensorInfo], dict[str, TensorInfo]]:
-        signatures = self.interpreter.get_signature_list() if hasattr(self.interpreter, "get_signature_list") else {}
+        signatures = (
+            self.interpreter.get_signature_list() if hasattr(self.interpreter, "get_signature_list") else {}
+        )
         details_by_index = {d["index"]: d for d in self.interpreter.get_input_details()}
         details_by_index.update({d["index"]: d for d in self.interpreter.get_output_details()})
         if signatures:
@@ -114,7 +116,14 @@ class TFLiteModel:
 
         def info(key: str, d: dict[str, Any]) -> TensorInfo:
             scale, zero = d.get("quantization", (0.0, 0))
-            return TensorInfo(key, d["index"], tuple(int(v) for v in d["shape"]), np.dtype(d["dtype"]), float(scale), int(zero))
+            return TensorInfo(
+                key,
+                d["index"],
+                tuple(int(v) for v in d["shape"]),
+                np.dtype(d["dtype"]),
+                float(scale),
+                int(zero),
+            )
 
         return {k: info(k, d) for k, d in ins.items()}, {k: info(k, d) for k, d in outs.items()}
 
@@ -122,7 +131,12 @@ class TFLiteModel:
         """Inputs and outputs as LiteRT-style detail dicts keyed by signature name (for infer_contract)."""
 
         def as_dict(t: TensorInfo) -> dict[str, Any]:
-            return {"name": t.key, "shape": list(t.shape), "dtype": t.dtype.type, "quantization": (t.scale, t.zero_point)}
+            return {
+                "name": t.key,
+                "shape": list(t.shape),
+                "dtype": t.dtype.type,
+                "quantization": (t.scale, t.zero_point),
+            }
 
         return [as_dict(t) for t in self.inputs.values()], [as_dict(t) for t in self.outputs.values()]
 
@@ -136,7 +150,9 @@ class TFLiteModel:
         self.interpreter.invoke()
 
 
-def to_tensor(values: np.ndarray, info: TensorInfo, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+def to_tensor(
+    values: np.ndarray, info: TensorInfo, value_range: tuple[float, float] = (0.0, 1.0)
+) -> np.ndarray:
     """Float values in the network's meaning -> the tensor's dtype (quantizing when needed)."""
     if info.quantized:
         bounds = np.iinfo(info.dtype)
@@ -152,15 +168,23 @@ def from_tensor(values: np.ndarray, info: TensorInfo) -> np.ndarray:
     return values.astype(np.float32)
 
 
-def frame_to_tensor(frame_uint8: np.ndarray, info: TensorInfo, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+def frame_to_tensor(
+    frame_uint8: np.ndarray, info: TensorInfo, value_range: tuple[float, float] = (0.0, 1.0)
+) -> np.ndarray:
     """uint8 pixels -> the frame input tensor; camera bytes pass straight through when the scale is 1/255."""
     lo, hi = value_range
-    if info.dtype == np.uint8 and info.zero_point == round(-lo / ((hi - lo) / 255)) and abs(info.scale * 255 - (hi - lo)) < 1e-6:
+    if (
+        info.dtype == np.uint8
+        and info.zero_point == round(-lo / ((hi - lo) / 255))
+        and abs(info.scale * 255 - (hi - lo)) < 1e-6
+    ):
         return frame_uint8
     return to_tensor(lo + frame_uint8.astype(np.float32) * ((hi - lo) / 255.0), info)
 
 
-def tensor_to_frame(values: np.ndarray, info: TensorInfo, value_range: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+def tensor_to_frame(
+    values: np.ndarray, info: TensorInfo, value_range: tuple[float, float] = (0.0, 1.0)
+) -> np.ndarray:
     """Frame output tensor -> uint8 pixels."""
     lo, hi = value_range
     if info.dtype == np.uint8 and info.zero_point == 0 and lo == 0.0 and abs(info.scale * 255 - hi) < 1e-6:

@@ -26,7 +26,9 @@ def main() -> None:
         model.export(tmp, format="tf_saved_model", verbose=False)
         converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
         rng = np.random.default_rng(0)
-        converter.representative_dataset = lambda: ([rng.random((1, 32, 32, 3), np.float32)] for _ in range(8))
+        converter.representative_dataset = lambda: (
+            [rng.random((1, 32, 32, 3), np.float32)] for _ in range(8)
+        )
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.uint8
