@@ -1,0 +1,1 @@
+"""Training (host only, needs TensorFlow): generator, discriminators, losses, data, loop, model dir."""

@@ -1,0 +1,215 @@
+"""The recurrent, style-conditioned generator: one frame per call, state in and state out.
+
+Encoder (strided 3x3 convs, ReLU6) -> ConvGRU or ConvLSTM at 1/stride with *explicit* state
+tensors -> residual blocks modulated by the style vector (FiLM: per-channel scale and shift from
+Dense layers; no instance norm, which flickers and is slow in int8) -> decoder (resize + conv, no
+Conv2DTranspose, which the EdgeTPU rejects) with skips from the encoder and the input frame ->
+sigmoid RGB. Every op lowers to an int8 TFLite builtin that the EdgeTPU compiler and the GPU
+delegate accept: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, SUB, MUL, LOGISTIC, TANH,
+RELU6, CONCATENATION, RESIZE_*, RESHAPE.
+
+States stay in [-1, 1] by construction (GRU: convex mix of the old state and a tanh; LSTM:
+coupled input/forget gate so the cell is a convex mix too), so int8 ranges can be fixed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import keras
+from keras import layers
+
+from edgestyle.train.layers import Resize
+
+CELLS = ("gru", "lstm")
+
+
+@dataclass
+class GeneratorConfig:
+    """Architecture of the generator; JSON-serialisable so the model directory can rebuild it."""
+
+    base_channels: int = 16  # channels after the first stride-2 conv; doubled at each further level
+    cell: str = "gru"  # "gru" (one state tensor) or "lstm" (two: hidden and cell)
+    state_channels: int = 0  # 0 -> same as the encoder output (base_channels * stride / 2)
+    style_dim: int = 16  # length of the style vector; 0 -> no style input (single-style model)
+    stride: int = 4  # total downsampling before the recurrent cell (power of two, >= 2)
+    res_blocks: int = 4  # FiLM-modulated depthwise-separable residual blocks at 1/stride
+    upsample: str = "bilinear"  # "bilinear" or "nearest"
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise ValueError(f"cell must be one of {CELLS}, not {self.cell!r}")
+        if self.stride < 2 or self.stride & (self.stride - 1):
+            raise ValueError(f"stride must be a power of two >= 2, not {self.stride}")
+        if self.base_channels < 1 or self.res_blocks < 0 or self.style_dim < 0:
+            raise ValueError("base_channels must be >= 1; res_blocks and style_dim >= 0")
+
+    @property
+    def levels(self) -> int:
+        return self.stride.bit_length() - 1
+
+    @property
+    def encoder_channels(self) -> list[int]:
+        return [self.base_channels * 2**i for i in range(self.levels)]
+
+    @property
+    def trunk_channels(self) -> int:
+        return self.state_channels or self.encoder_channels[-1]
+
+    @property
+    def n_states(self) -> int:
+        return 2 if self.cell == "lstm" else 1
+
+    def state_names(self) -> list[tuple[str, str]]:
+        """(input key, output key) for each recurrent state pair."""
+        return [(f"state_in_{k}", f"state_out_{k}") for k in range(self.n_states)]
+
+    def state_shape(self, height: int, width: int) -> list[int]:
+        """NHWC shape (batch 1) of every state tensor for a frame of ``height`` x ``width``."""
+        return [1, height // self.stride, width // self.stride, self.trunk_channels]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GeneratorConfig:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+
+def tiny_config(**overrides: Any) -> GeneratorConfig:
+    """A very small generator for tests and fixtures (trains in seconds on a CPU)."""
+    return GeneratorConfig(**{"base_channels": 8, "res_blocks": 1, "style_dim": 4, **overrides})
+
+
+def _conv(x, channels: int, name: str, kernel: int = 3, strides: int = 1, activation: str | None = None):
+    return layers.Conv2D(channels, kernel, strides=strides, padding="same", activation=activation, name=name)(
+        x
+    )
+
+
+def _sepconv(x, channels: int, name: str, activation: str | None = None):
+    """Depthwise 3x3 + pointwise 1x1: most of the receptive field for a ninth of the MACs."""
+    x = layers.DepthwiseConv2D(3, padding="same", name=f"{name}_dw")(x)
+    return layers.Conv2D(channels, 1, activation=activation, name=f"{name}_pw")(x)
+
+
+def _convex_mix(old, new, gate, name: str):
+    """old + gate * (new - old): a convex blend, so the result stays within the inputs' range."""
+    delta = layers.Subtract(name=f"{name}_delta")([new, old])
+    return layers.Add(name=f"{name}_mix")([old, layers.Multiply(name=f"{name}_gated")([gate, delta])])
+
+
+def _conv_gru(x, h, channels: int):
+    xh = layers.Concatenate(name="gru_xh")([x, h])
+    xh_dw = layers.DepthwiseConv2D(3, padding="same", name="gru_gates_dw")(xh)
+    z = layers.Conv2D(channels, 1, activation="sigmoid", name="gru_update")(xh_dw)
+    r = layers.Conv2D(channels, 1, activation="sigmoid", name="gru_reset")(xh_dw)
+    rh = layers.Multiply(name="gru_reset_h")([r, h])
+    n = _sepconv(layers.Concatenate(name="gru_xrh")([x, rh]), channels, "gru_candidate", activation="tanh")
+    return [_convex_mix(h, n, z, "gru")]
+
+
+def _conv_lstm(x, h, c, channels: int):
+    """ConvLSTM with a coupled input/forget gate (CIFG): c' = c + f*(g - c) stays in [-1, 1]."""
+    xh = layers.Concatenate(name="lstm_xh")([x, h])
+    xh_dw = layers.DepthwiseConv2D(3, padding="same", name="lstm_gates_dw")(xh)
+    f = layers.Conv2D(channels, 1, activation="sigmoid", name="lstm_write")(xh_dw)
+    o = layers.Conv2D(channels, 1, activation="sigmoid", name="lstm_output")(xh_dw)
+    g = layers.Conv2D(channels, 1, activation="tanh", name="lstm_candidate")(xh_dw)
+    c_new = _convex_mix(c, g, f, "lstm_cell")
+    h_new = layers.Multiply(name="lstm_hidden")([o, layers.Activation("tanh", name="lstm_cell_tanh")(c_new)])
+    return [h_new, c_new]
+
+
+def _film(x, style, channels: int, name: str):
+    """x * (1 + gamma(style)) + beta(style); identity at initialisation."""
+    gamma = layers.Dense(channels, kernel_initializer="zeros", bias_initializer="ones", name=f"{name}_scale")(
+        style
+    )
+    beta = layers.Dense(channels, kernel_initializer="zeros", name=f"{name}_shift")(style)
+    gamma = layers.Reshape((1, 1, channels), name=f"{name}_scale_4d")(gamma)
+    beta = layers.Reshape((1, 1, channels), name=f"{name}_shift_4d")(beta)
+    return layers.Add(name=f"{name}_shifted")([layers.Multiply(name=f"{name}_scaled")([x, gamma]), beta])
+
+
+def _res_block(x, style, channels: int, name: str):
+    y = _sepconv(x, channels, f"{name}_a")
+    if style is not None:
+        y = _film(y, style, channels, f"{name}_film")
+    y = layers.ReLU(6.0, name=f"{name}_a_relu6")(y)
+    y = _sepconv(y, channels, f"{name}_b")
+    return layers.Add(name=f"{name}_add")([x, y])
+
+
+def build_generator(
+    config: GeneratorConfig, height: int | None = None, width: int | None = None
+) -> keras.Model:
+    """The single-frame step as a functional model with the shared dict I/O.
+
+    Inputs: ``frame`` [B,H,W,3] RGB in [0,1]; ``state_in_k`` [B,H/s,W/s,C] in [-1,1]; ``style``
+    [B,S] (only when ``style_dim`` > 0). Outputs: ``stylized`` [B,H,W,3] in [0,1] and
+    ``state_out_k``. ``height``/``width`` None gives a size-agnostic model (multiples of stride).
+    """
+    for size in (height, width):
+        if size is not None and size % config.stride:
+            raise ValueError(f"frame size {size} is not a multiple of the stride {config.stride}")
+    s_h = None if height is None else height // config.stride
+    s_w = None if width is None else width // config.stride
+    channels = config.trunk_channels
+
+    frame = keras.Input((height, width, 3), name="frame")
+    state_in = [keras.Input((s_h, s_w, channels), name=key) for key, _ in config.state_names()]
+    style = keras.Input((config.style_dim,), name="style") if config.style_dim else None
+
+    skips = [frame]
+    x = frame
+    for i, ch in enumerate(config.encoder_channels):
+        x = _conv(x, ch, f"enc{i}", strides=2, activation="relu6")
+        skips.append(x)
+    skips.pop()  # the deepest feature map feeds the cell, not a skip
+
+    if config.cell == "gru":
+        state_out = _conv_gru(x, state_in[0], channels)
+    else:
+        state_out = _conv_lstm(x, state_in[0], state_in[1], channels)
+    y = state_out[0]
+    for b in range(config.res_blocks):
+        y = _res_block(y, style, channels, f"res{b}")
+
+    for i in reversed(range(config.levels)):
+        y = Resize(2, config.upsample, name=f"dec{i}_up")(y)
+        y = layers.Concatenate(name=f"dec{i}_skip")([y, skips[i]])
+        if i > 0:
+            y = _sepconv(y, config.encoder_channels[i - 1], f"dec{i}", activation="relu6")
+        else:
+            y = _conv(y, 3, "to_rgb", activation="sigmoid")
+
+    inputs: dict[str, Any] = {"frame": frame}
+    inputs.update({key: t for (key, _), t in zip(config.state_names(), state_in, strict=True)})
+    if style is not None:
+        inputs["style"] = style
+    outputs: dict[str, Any] = {"stylized": layers.Identity(name="stylized")(y)}
+    for (_, key), t in zip(config.state_names(), state_out, strict=True):
+        outputs[key] = layers.Identity(name=key)(t)
+    return keras.Model(inputs, outputs, name="edgestyle_generator")
+
+
+def resized_generator(model: keras.Model, config: GeneratorConfig, height: int, width: int) -> keras.Model:
+    """The same weights in a generator built for a fixed frame size (what the converter wants)."""
+    fixed = build_generator(config, height, width)
+    fixed.set_weights(model.get_weights())
+    return fixed
+
+
+def zero_states(config: GeneratorConfig, batch: int, height: int, width: int) -> dict[str, Any]:
+    """Numpy zeros for every ``state_in_k``: the state at the start of a clip or after a reset."""
+    import numpy as np
+
+    shape = [batch] + config.state_shape(height, width)[1:]
+    return {key: np.zeros(shape, np.float32) for key, _ in config.state_names()}

@@ -1,0 +1,89 @@
+# ruff: noqa: E402
+"""The generator's shared I/O contract, its edge budget and the model directory round trip."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+from edgestyle.errors import EdgestyleError
+from edgestyle.train.generator import (
+    GeneratorConfig,
+    build_generator,
+    resized_generator,
+    tiny_config,
+    zero_states,
+)
+from edgestyle.train.macs import generator_cost
+from edgestyle.train.model_dir import (
+    load_generator_config,
+    load_model_dir,
+    make_untrained_model_dir,
+    read_metadata,
+)
+
+
+@pytest.mark.parametrize("cell,n_states", [("gru", 1), ("lstm", 2)])
+def test_dict_io_and_bounded_states(cell: str, n_states: int) -> None:
+    config = tiny_config(cell=cell)
+    model = build_generator(config)
+    assert sorted(model.input) == sorted(["frame", "style"] + [f"state_in_{k}" for k in range(n_states)])
+    assert sorted(model.output) == sorted(["stylized"] + [f"state_out_{k}" for k in range(n_states)])
+    rng = np.random.default_rng(0)
+    states = {
+        k: rng.uniform(-1, 1, v.shape).astype(np.float32) for k, v in zero_states(config, 2, 16, 24).items()
+    }
+    for _ in range(3):  # states fed back stay bounded
+        out = model(
+            {"frame": rng.random((2, 16, 24, 3), np.float32), "style": rng.normal(0, 5, (2, 4)), **states}
+        )
+        states = {f"state_in_{k}": np.asarray(out[f"state_out_{k}"]) for k in range(n_states)}
+        assert out["stylized"].shape == (2, 16, 24, 3)
+        assert states["state_in_0"].shape == (2, 4, 6, config.trunk_channels)
+        for s in states.values():
+            assert np.abs(s).max() <= 1.0 + 1e-6
+        assert 0.0 <= float(np.min(out["stylized"])) and float(np.max(out["stylized"])) <= 1.0
+
+
+def test_default_fits_the_edge_budget_and_has_no_transposed_conv() -> None:
+    config = GeneratorConfig()
+    macs, params = generator_cost(config)
+    assert 1e8 < macs <= 1.0e9
+    assert params > 1000
+    names = {type(layer).__name__ for layer in build_generator(config, 64, 64).layers}
+    assert "Conv2DTranspose" not in names and "UpSampling2D" not in names
+
+
+def test_unstyled_model_has_no_style_input() -> None:
+    assert "style" not in build_generator(tiny_config(style_dim=0)).input
+
+
+def test_bad_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="stride"):
+        build_generator(tiny_config(), 30, 32)
+
+
+def test_model_dir_round_trip(tmp_path) -> None:
+    path = make_untrained_model_dir(tmp_path / "m", styles=("a", "b"))
+    model, meta = load_model_dir(path)
+    assert meta["style"]["names"] == ["a", "b"] and len(meta["style"]["vectors"][0]) == 4
+    assert meta["macs_per_frame"] > 0 and (path / "saved_model" / "saved_model.pb").is_file()
+    config = load_generator_config(meta)
+    fixed = resized_generator(model, config, 32, 32)
+    x = np.random.default_rng(1).random((1, 32, 32, 3), np.float32)
+    outs = [
+        np.asarray(
+            fixed({"frame": x, "style": np.array([v], np.float32), **zero_states(config, 1, 32, 32)})[
+                "stylized"
+            ]
+        )
+        for v in meta["style"]["vectors"]
+    ]
+    assert np.abs(outs[0] - outs[1]).mean() > 1e-3  # styles give different pictures
+
+
+def test_missing_model_dir_is_one_clear_error(tmp_path) -> None:
+    with pytest.raises(EdgestyleError, match="not an edgestyle model directory"):
+        read_metadata(tmp_path)
