@@ -1,0 +1,196 @@
+"""Latency and FPS of any .tflite, per delegate and thread count, side by side in one run.
+
+Inputs are filled generically from each tensor's dtype (float, uint8, int8), so a peer model
+without our contract is timed exactly like ours. Models of one (delegate, threads) setting are
+timed round-robin, one invocation each in turn, so load from other processes on a shared CPU
+falls on all of them alike and the ratios to the first model stay meaningful.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgestyle.errors import EdgestyleError
+
+
+@dataclass
+class ModelFacts:
+    """What a model costs on paper: file size, and MACs/params when our contract records them."""
+
+    label: str
+    path: str
+    file_bytes: int
+    inputs: str
+    outputs: str
+    macs_per_frame: int | None = None
+    params: int | None = None
+
+
+@dataclass
+class BenchRow:
+    """Timing of one model under one delegate and thread count (milliseconds per invocation)."""
+
+    label: str
+    delegate: str
+    threads: int
+    runs: int
+    median_ms: float | None = None
+    p10_ms: float | None = None
+    p90_ms: float | None = None
+    min_ms: float | None = None
+    fps: float | None = None
+    ratio: float | None = None  # median / first model's median under the same setting
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def describe_tensors(tensors: dict[str, Any]) -> str:
+    """``frame:uint8[1,384,384,3] state_in_0:int8[...]`` for the table and report."""
+    return " ".join(f"{k}:{t.dtype.name}[{','.join(str(d) for d in t.shape)}]" for k, t in tensors.items())
+
+
+def model_facts(path: str | Path, label: str | None = None) -> ModelFacts:
+    """File size, tensor signature and the MACs/params our converter records in the contract."""
+    from edgestyle.contract import load_contract
+    from edgestyle.runtime.interpreter import TFLiteModel
+
+    path = Path(path)
+    model = TFLiteModel(path, delegate="cpu", threads=1)
+    contract = load_contract(path)
+    provenance = contract.provenance if contract else {}
+    macs = provenance.get("macs_per_frame")
+    if macs is not None and contract is not None and provenance.get("macs_size"):
+        # MACs of a conv net scale with the pixel count; the trainer records them at one reference size.
+        ref_w, ref_h = provenance["macs_size"]
+        width, height = contract.input_size
+        macs = round(float(macs) * (width * height) / (ref_w * ref_h))
+    params = provenance.get("params")
+    return ModelFacts(
+        label=label or path.name,
+        path=str(path),
+        file_bytes=path.stat().st_size,
+        inputs=describe_tensors(model.inputs),
+        outputs=describe_tensors(model.outputs),
+        macs_per_frame=int(macs) if macs is not None else None,
+        params=int(params) if params is not None else None,
+    )
+
+
+def random_input(shape: Sequence[int], dtype: np.dtype, rng: np.random.Generator) -> np.ndarray:
+    """Data of the tensor's own dtype: the full integer range, or floats in [0, 1]."""
+    dtype = np.dtype(dtype)
+    shape = [max(1, int(d)) for d in shape]
+    if dtype.kind in "iu":
+        bounds = np.iinfo(dtype)
+        return rng.integers(bounds.min, int(bounds.max) + 1, size=shape, dtype=dtype)
+    if dtype.kind == "b":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    return rng.random(shape, dtype=np.float32).astype(dtype)
+
+
+def fill_inputs(model: Any, seed: int = 0) -> None:
+    """Set every input of a TFLiteModel to random data of its dtype (timing does not depend on values)."""
+    rng = np.random.default_rng(seed)
+    for key, info in model.inputs.items():
+        model.set(key, random_input(info.shape, info.dtype, rng))
+
+
+def time_invocations(invokers: Sequence[Callable[[], None]], runs: int, warmup: int) -> list[list[float]]:
+    """Seconds per call for each invoker, interleaved round-robin after ``warmup`` untimed calls each."""
+    for invoke in invokers:
+        for _ in range(warmup):
+            invoke()
+    times: list[list[float]] = [[] for _ in invokers]
+    for _ in range(runs):
+        for i, invoke in enumerate(invokers):
+            start = time.perf_counter()
+            invoke()
+            times[i].append(time.perf_counter() - start)
+    return times
+
+
+def summarize(label: str, delegate: str, threads: int, seconds: Sequence[float]) -> BenchRow:
+    ms = np.asarray(seconds) * 1000.0
+    median = float(np.median(ms))
+    return BenchRow(
+        label=label,
+        delegate=delegate,
+        threads=threads,
+        runs=len(ms),
+        median_ms=median,
+        p10_ms=float(np.percentile(ms, 10)),
+        p90_ms=float(np.percentile(ms, 90)),
+        min_ms=float(ms.min()),
+        fps=1000.0 / median if median > 0 else None,
+    )
+
+
+def bench_setting(
+    paths: Sequence[Path], labels: Sequence[str], delegate: str, threads: int, runs: int, warmup: int
+) -> list[BenchRow]:
+    """Rows for every model under one (delegate, threads); a model that cannot load gets an error row."""
+    from edgestyle.runtime.interpreter import TFLiteModel
+
+    loaded, rows = [], []
+    for path, label in zip(paths, labels, strict=True):
+        try:
+            model = TFLiteModel(path, delegate=delegate, threads=threads)
+            fill_inputs(model)
+            loaded.append((label, model))
+        except EdgestyleError as exc:
+            rows.append(BenchRow(label, delegate, threads, 0, error=str(exc)))
+    times = time_invocations([m.invoke for _, m in loaded], runs, warmup)
+    timed = {
+        label: summarize(label, delegate, threads, t) for (label, _), t in zip(loaded, times, strict=True)
+    }
+    rows = [timed.get(label) or next(r for r in rows if r.label == label) for label in labels]
+    first = rows[0].median_ms
+    for row in rows:
+        if first and row.median_ms:
+            row.ratio = row.median_ms / first
+    return rows
+
+
+def run_bench(
+    paths: Sequence[str | Path],
+    delegates: Sequence[str] = ("xnnpack",),
+    threads: Sequence[int] = (1,),
+    runs: int = 20,
+    warmup: int = 3,
+    labels: Sequence[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[list[ModelFacts], list[BenchRow]]:
+    """Facts for every model, and one row per (delegate, threads, model); ratios to the first model."""
+    if runs < 1 or warmup < 0:
+        raise EdgestyleError("--runs must be at least 1 and --warmup at least 0")
+    if not threads or any(t < 1 for t in threads):
+        raise EdgestyleError("--threads must be positive integers, e.g. 1,2,4")
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.is_file():
+            raise EdgestyleError(f"model file not found: {path}")
+    labels = list(labels) if labels else unique_labels(paths)
+    facts = [model_facts(p, label) for p, label in zip(paths, labels, strict=True)]
+    rows: list[BenchRow] = []
+    for delegate in delegates:
+        for count in threads:
+            if progress:
+                progress(f"{delegate}, {count} thread(s)")
+            rows.extend(bench_setting(paths, labels, delegate, count, runs, warmup))
+    if all(r.error for r in rows):
+        raise EdgestyleError(f"no model could be timed: {rows[0].error}")
+    return facts, rows
+
+
+def unique_labels(paths: Sequence[Path]) -> list[str]:
+    """File names, with the parent folder prepended where two names collide."""
+    names = [p.name for p in paths]
+    return [f"{p.parent.name}/{p.name}" if names.count(p.name) > 1 else p.name for p in paths]
