@@ -1,0 +1,236 @@
+"""The stateful stylizer: BGR frames in, stylized BGR frames out, recurrent state carried along.
+
+Our recurrent generators only stay flicker-free if every ``state_out_k`` of frame t is fed back
+as ``state_in_k`` at frame t+1, so this class owns that loop. It also resizes frames to the
+model's size and back, requantizes a state when the converter gave its pair different int8
+scales, resets the state on scene cuts and source restarts, and switches or blends styles
+between frames. Plain image-to-image models without our contract run through the same class,
+statelessly.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from edgestyle.contract import ModelContract, infer_contract, load_contract
+from edgestyle.errors import EdgestyleError
+from edgestyle.runtime.interpreter import (
+    TensorInfo,
+    TFLiteModel,
+    frame_to_tensor,
+    from_tensor,
+    tensor_to_frame,
+    to_tensor,
+)
+from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
+
+StyleChoice = str | Mapping[str, float] | Sequence[float] | np.ndarray | None
+
+
+@dataclass
+class _StateLink:
+    """One recurrent pair and whether its bytes can be copied without requantizing."""
+
+    input: TensorInfo
+    output: TensorInfo
+
+    @property
+    def same_quantization(self) -> bool:
+        a, b = self.input, self.output
+        return a.dtype == b.dtype and a.scale == b.scale and a.zero_point == b.zero_point
+
+    def carry(self, values: np.ndarray) -> np.ndarray:
+        """state_out tensor -> state_in tensor (a copy: the interpreter reuses its output buffers)."""
+        if self.same_quantization:
+            return values.copy()
+        return to_tensor(from_tensor(values, self.output), self.input)
+
+    def zeros(self) -> np.ndarray:
+        return to_tensor(np.zeros(self.input.shape, np.float32), self.input)
+
+
+def load_model_contract(model: TFLiteModel) -> ModelContract:
+    """Our embedded/sidecar contract, else one inferred from tensor shapes; checked against the model."""
+    contract = load_contract(model.path)
+    if contract is None:
+        contract = infer_contract(*model.details(), name=model.path.stem)
+    keys_in = [contract.frame_input.name, *(s.input for s in contract.states)]
+    keys_in += [contract.style.input] if contract.style else []
+    keys_out = [contract.frame_output.name, *(s.output for s in contract.states)]
+    for key, table, kind in [(k, model.inputs, "input") for k in keys_in] + [
+        (k, model.outputs, "output") for k in keys_out
+    ]:
+        if key not in table:
+            raise EdgestyleError(
+                f"{model.path}: metadata names {kind} {key!r} but the model has {', '.join(table) or 'none'}"
+            )
+    return contract
+
+
+class Stylizer:
+    """Drive one model frame by frame.
+
+    ``style`` is a style name, a blend ``{name: weight}``, or a raw style vector (for plain
+    models such as Magenta's, whose style bottleneck comes from elsewhere). ``scene_cut_threshold``
+    is the thumbnail difference that resets the state (0 or None: never).
+    """
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike,
+        delegate: str = "xnnpack",
+        threads: int | None = None,
+        style: StyleChoice = None,
+        scene_cut_threshold: float | None = DEFAULT_THRESHOLD,
+    ):
+        self.model = TFLiteModel(Path(model_path), delegate=delegate, threads=threads)
+        self.contract = load_model_contract(self.model)
+        c = self.contract
+        self._frame_in = self.model.inputs[c.frame_input.name]
+        self._frame_out = self.model.outputs[c.frame_output.name]
+        self._in_range = tuple(c.frame_input.value_range)
+        self._out_range = tuple(c.frame_output.value_range)
+        self._links = [_StateLink(self.model.inputs[s.input], self.model.outputs[s.output]) for s in c.states]
+        self.scene_cuts = SceneCutDetector(scene_cut_threshold)
+        self.frames = 0
+        self.resets = 0
+        self.style_weights: dict[str, float] = {}
+        self._style_tensor: np.ndarray | None = None
+        if c.style is not None:
+            self.set_style(style)
+        elif style is not None:
+            raise EdgestyleError(f"{self.model.path.name} has no style input; it always paints one style")
+        self.reset()
+
+    # -- properties ---------------------------------------------------------------------
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """(width, height) the model runs at."""
+        return self.contract.input_size
+
+    @property
+    def stateful(self) -> bool:
+        return bool(self._links)
+
+    @property
+    def style_names(self) -> list[str]:
+        return list(self.contract.style.names) if self.contract.style else []
+
+    # -- state and style ----------------------------------------------------------------
+    def reset(self) -> None:
+        """Start from zero state (a new clip, a source restart, a scene cut)."""
+        self._states = [link.zeros() for link in self._links]
+        self.scene_cuts.reset()
+        self.resets += 1
+
+    def set_style(self, style: StyleChoice) -> None:
+        """Switch or blend styles live: a name, ``{name: weight}`` (weights are normalized), or a vector."""
+        spec = self.contract.style
+        if spec is None:
+            raise EdgestyleError(f"{self.model.path.name} has no style input")
+        info = self.model.inputs[spec.input]
+        if style is None:
+            if not spec.names:
+                raise EdgestyleError(
+                    f"{self.model.path.name} needs a style vector of {spec.dim} values and names no styles"
+                )
+            style = spec.default or spec.names[0]
+        if isinstance(style, str):
+            style = {style: 1.0}
+        if isinstance(style, Mapping):
+            total = sum(float(w) for w in style.values())
+            if total <= 0:
+                raise EdgestyleError("style blend weights must add up to more than 0")
+            weights = {name: float(w) / total for name, w in style.items()}
+            vector = sum(w * np.asarray(spec.vector(name), np.float32) for name, w in weights.items())
+        else:
+            weights = {}
+            vector = np.asarray(style, np.float32).ravel()
+        vector = np.asarray(vector, np.float32)
+        if vector.size != int(np.prod(info.shape)):
+            raise EdgestyleError(
+                f"style vector has {vector.size} values; {self.model.path.name} takes {list(info.shape)}"
+            )
+        self._style_tensor = to_tensor(vector.reshape(info.shape), info)
+        self.style_weights = weights
+
+    # -- inference ----------------------------------------------------------------------
+    def step(self, frame_rgb: np.ndarray) -> np.ndarray:
+        """One model call on an RGB uint8 frame already at the model size; returns RGB uint8.
+
+        Carries the state but does no resizing and no scene-cut check (evaluation uses this).
+        """
+        w, h = self.input_size
+        if frame_rgb.shape != (h, w, 3) or frame_rgb.dtype != np.uint8:
+            raise EdgestyleError(
+                f"frame must be uint8 {h}x{w}x3 for this model, got {frame_rgb.dtype} {frame_rgb.shape}"
+            )
+        m = self.model
+        m.set(self._frame_in.key, frame_to_tensor(frame_rgb, self._frame_in, self._in_range)[None])
+        if self._style_tensor is not None:
+            m.set(self.contract.style.input, self._style_tensor)
+        for link, state in zip(self._links, self._states, strict=True):
+            m.set(link.input.key, state)
+        m.invoke()
+        self._states = [link.carry(m.get(link.output.key)) for link in self._links]
+        self.frames += 1
+        return tensor_to_frame(m.get(self._frame_out.key)[0], self._frame_out, self._out_range).copy()
+
+    def process(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Stylize one BGR uint8 frame of any size; the result has the input's size."""
+        import cv2
+
+        frame_bgr = _as_bgr_uint8(frame_bgr)
+        if self._links and self.scene_cuts.is_cut(frame_bgr):
+            self._states = [link.zeros() for link in self._links]
+            self.resets += 1
+        h, w = frame_bgr.shape[:2]
+        mw, mh = self.input_size
+        small = frame_bgr
+        if (w, h) != (mw, mh):
+            shrink = w * h > mw * mh
+            small = cv2.resize(
+                frame_bgr, (mw, mh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+            )
+        out = cv2.cvtColor(self.step(cv2.cvtColor(small, cv2.COLOR_BGR2RGB)), cv2.COLOR_RGB2BGR)
+        if (w, h) != (mw, mh):
+            out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
+        return out
+
+
+def _as_bgr_uint8(frame: np.ndarray) -> np.ndarray:
+    """Accept grey and BGRA too; anything else is one clear error, not a crash inside the model."""
+    import cv2
+
+    if not isinstance(frame, np.ndarray) or frame.dtype != np.uint8 or frame.size == 0:
+        raise EdgestyleError(
+            f"frames must be non-empty uint8 arrays, got {getattr(frame, 'dtype', type(frame))}"
+        )
+    if frame.ndim == 2:
+        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 4:
+        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    if frame.ndim == 3 and frame.shape[2] == 3:
+        return frame
+    raise EdgestyleError(f"frames must be HxWx3 BGR, got shape {frame.shape}")
+
+
+def parse_blend(text: str) -> dict[str, float]:
+    """``"starry=0.7,udnie=0.3"`` -> ``{"starry": 0.7, "udnie": 0.3}`` (the ``--blend`` option)."""
+    weights: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value) if sep else 1.0
+        except ValueError:
+            raise EdgestyleError(
+                f"bad --blend entry {part!r}: expected NAME=WEIGHT, e.g. a=0.5,b=0.5"
+            ) from None
+    if not weights:
+        raise EdgestyleError("empty --blend: expected NAME=WEIGHT pairs, e.g. a=0.5,b=0.5")
+    return weights
