@@ -1,0 +1,240 @@
+"""The validation report: what each target costs in fidelity, size and speed, and where it can run.
+
+Fidelity is measured the way the model is used: a clip run *recurrently* (state fed back frame
+after frame) through the float32 reference and through each target, compared frame by frame in
+uint8 (PSNR over the whole clip and its worst frame, mean SSIM). Ops are read from the
+flatbuffer, GPU-delegate compatibility comes from TensorFlow's model analyzer, EdgeTPU coverage
+from the Coral op table, and CPU latency from :class:`edgestyle.runtime.interpreter.TFLiteModel`
+(the runtime a board uses).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import statistics
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MIN_INT8_PSNR_DB = 35.0
+
+
+@dataclass
+class TargetReport:
+    """Everything measured about one converted file."""
+
+    target: str
+    precision: str
+    path: str
+    size_bytes: int
+    psnr_db: float | None = None
+    worst_frame_psnr_db: float | None = None
+    ssim: float | None = None
+    frames: int = 0
+    latency_ms: float | None = None
+    latency_note: str = ""
+    ops: dict[str, int] = field(default_factory=dict)
+    gpu_compatible: bool | None = None
+    gpu_notes: list[str] = field(default_factory=list)
+    edgetpu_unsupported: list[str] = field(default_factory=list)
+    state_quantization_equal: bool | None = None
+    flags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ConversionReport:
+    """The report for one ``edgestyle convert`` run, saved as JSON and Markdown beside the models."""
+
+    model: str
+    input_size: list[int]
+    style: str | None
+    calibration: str
+    clip: str
+    min_int8_psnr_db: float = MIN_INT8_PSNR_DB
+    targets: list[TargetReport] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def flagged(self) -> list[str]:
+        return [f"{t.target}: {flag}" for t in self.targets for flag in t.flags]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, default=_json_default)
+
+    def rows(self) -> list[list[str]]:
+        """Table rows: target, size, PSNR (worst frame), SSIM, latency, GPU, EdgeTPU, flags."""
+        rows = []
+        for t in self.targets:
+            fidelity = "reference" if t.precision == "fp32" and t.psnr_db == float("inf") else _db(t.psnr_db)
+            if t.worst_frame_psnr_db is not None and fidelity != "reference":
+                fidelity += f" ({_db(t.worst_frame_psnr_db)})"
+            rows.append(
+                [
+                    t.target,
+                    Path(t.path).name,
+                    f"{t.size_bytes / 1024:.1f} KiB",
+                    fidelity,
+                    "-" if t.ssim is None else f"{t.ssim:.4f}",
+                    "-" if t.latency_ms is None else f"{t.latency_ms:.2f} ms",
+                    {True: "yes", False: "no", None: "-"}[t.gpu_compatible],
+                    ", ".join(t.edgetpu_unsupported) or "all mapped",
+                    "; ".join(t.flags) or "ok",
+                ]
+            )
+        return rows
+
+    HEADERS = [
+        "target",
+        "file",
+        "size",
+        "PSNR vs fp32 (worst frame)",
+        "SSIM",
+        "CPU latency",
+        "GPU ok",
+        "EdgeTPU CPU ops",
+        "flags",
+    ]
+
+    def to_markdown(self) -> str:
+        w, h = self.input_size
+        lines = [
+            f"# Conversion report: {self.model}",
+            "",
+            f"- input size: {w}x{h}; style: {self.style or 'style input kept (live switching)'}",
+            f"- calibration: {self.calibration}",
+            f"- fidelity clip: {self.clip} (run recurrently through every target and the fp32 reference)",
+            f"- int8 targets must reach {self.min_int8_psnr_db:.0f} dB PSNR against fp32",
+            "",
+            "| " + " | ".join(self.HEADERS) + " |",
+            "| " + " | ".join("---" for _ in self.HEADERS) + " |",
+        ]
+        lines += ["| " + " | ".join(cell.replace("|", "/") for cell in row) + " |" for row in self.rows()]
+        lines += ["", "## Ops", ""]
+        for t in self.targets:
+            ops = ", ".join(f"{name} x{count}" for name, count in sorted(t.ops.items()))
+            lines.append(f"- **{t.target}**: {ops or '-'}")
+            lines += [f"  - GPU: {note}" for note in t.gpu_notes]
+            if t.latency_note:
+                lines.append(f"  - latency: {t.latency_note}")
+        if self.notes:
+            lines += ["", "## Notes", ""] + [f"- {note}" for note in self.notes]
+        return "\n".join(lines) + "\n"
+
+    def print_table(self) -> None:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"edgestyle convert: {self.model} at {self.input_size[0]}x{self.input_size[1]}")
+        for header in self.HEADERS:
+            table.add_column(header)
+        for row, target in zip(self.rows(), self.targets, strict=True):
+            table.add_row(*row, style="red" if target.flags else None)
+        console = Console()
+        console.print(table)
+        for note in self.notes:
+            console.print(f"note: {note}")
+
+
+def _db(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return "inf" if value == float("inf") else f"{value:.2f} dB"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if not np.isfinite(value) else float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+# -- measurements ------------------------------------------------------------------------------
+
+
+def run_clip(
+    model: Any, frames_rgb: list[np.ndarray], style: np.ndarray | None, contract: Any
+) -> list[np.ndarray]:
+    """uint8 RGB outputs of ``model`` (a TFLiteModel) run recurrently over uint8 RGB ``frames_rgb``.
+
+    States start at zero and are fed back; a pair whose quantization differs is requantized
+    through float (the slow path the converter's equal quantization avoids).
+    """
+    from edgestyle.runtime.interpreter import frame_to_tensor, from_tensor, tensor_to_frame, to_tensor
+
+    frame_in = model.inputs[contract.frame_input.name]
+    frame_out = model.outputs[contract.frame_output.name]
+    pairs = [(model.inputs[s.input], model.outputs[s.output]) for s in contract.states]
+    states = [to_tensor(np.zeros(i.shape, np.float32), i) for i, _ in pairs]
+    if style is not None and contract.style is not None:
+        info = model.inputs[contract.style.input]
+        model.set(info.key, to_tensor(np.asarray(style, np.float32).reshape(info.shape), info))
+    outputs = []
+    for frame in frames_rgb:
+        model.set(frame_in.key, frame_to_tensor(frame[None], frame_in))
+        for (info_in, _), state in zip(pairs, states, strict=True):
+            model.set(info_in.key, state)
+        model.invoke()
+        outputs.append(tensor_to_frame(model.get(frame_out.key), frame_out)[0])
+        states = []
+        for info_in, info_out in pairs:
+            value = model.get(info_out.key)
+            same = (info_in.dtype, info_in.scale, info_in.zero_point) == (
+                info_out.dtype,
+                info_out.scale,
+                info_out.zero_point,
+            )
+            states.append(value.copy() if same else to_tensor(from_tensor(value, info_out), info_in))
+    return outputs
+
+
+def fidelity(reference: list[np.ndarray], outputs: list[np.ndarray]) -> tuple[float, float, float]:
+    """(clip PSNR dB, worst-frame PSNR dB, mean SSIM) of uint8 ``outputs`` against ``reference``."""
+    from edgestyle.evaluation.metrics import psnr, ssim
+
+    clip = psnr(np.stack(reference), np.stack(outputs))
+    worst = min(psnr(r, o) for r, o in zip(reference, outputs, strict=True))
+    mean_ssim = float(np.mean([ssim(r, o) for r, o in zip(reference, outputs, strict=True)]))
+    return clip, worst, mean_ssim
+
+
+def cpu_latency_ms(
+    path: Path, delegate: str = "xnnpack", threads: int | None = None, runs: int = 10
+) -> float:
+    """Median wall time of one invoke (inputs left as allocated) after two warm-up runs."""
+    from edgestyle.runtime.interpreter import TFLiteModel
+
+    model = TFLiteModel(path, delegate=delegate, threads=threads)
+    for _ in range(2):
+        model.invoke()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        model.invoke()
+        times.append(time.perf_counter() - start)
+    return 1000.0 * statistics.median(times)
+
+
+def op_counts(model_bytes: bytes) -> dict[str, int]:
+    from edgestyle.conversion.io_types import op_names
+
+    return dict(Counter(op_names(model_bytes)))
+
+
+def gpu_compatibility(model_bytes: bytes) -> tuple[bool | None, list[str]]:
+    """(compatible?, warnings) from ``tf.lite.experimental.Analyzer`` (None when TF is missing)."""
+    try:
+        import tensorflow as tf
+    except ImportError:
+        return None, ["TensorFlow not installed: GPU compatibility not checked"]
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text):
+        tf.lite.experimental.Analyzer.analyze(model_content=model_bytes, gpu_compatibility=True)
+    lines = text.getvalue().splitlines()
+    warnings = list(dict.fromkeys(line.strip() for line in lines if "GPU COMPATIBILITY WARNING" in line))
+    compatible = any("looks compatible with GPU delegate" in line for line in lines) and not warnings
+    return compatible, warnings[:5]
