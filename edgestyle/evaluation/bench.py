@@ -139,19 +139,26 @@ def bench_setting(
     """Rows for every model under one (delegate, threads); a model that cannot load gets an error row."""
     from edgestyle.runtime.interpreter import TFLiteModel
 
-    loaded, rows = [], []
+    loaded, failed = [], {}
     for path, label in zip(paths, labels, strict=True):
         try:
             model = TFLiteModel(path, delegate=delegate, threads=threads)
-            fill_inputs(model)
-            loaded.append((label, model))
         except EdgestyleError as exc:
-            rows.append(BenchRow(label, delegate, threads, 0, error=str(exc)))
+            if not loaded and not failed:
+                # The first model (the ratio baseline) failed: usually the delegate itself is missing,
+                # so don't try (and fail) again for every other model.
+                return [BenchRow(name, delegate, threads, 0, error=str(exc)) for name in labels]
+            failed[label] = str(exc)
+            continue
+        fill_inputs(model)
+        loaded.append((label, model))
     times = time_invocations([m.invoke for _, m in loaded], runs, warmup)
     timed = {
         label: summarize(label, delegate, threads, t) for (label, _), t in zip(loaded, times, strict=True)
     }
-    rows = [timed.get(label) or next(r for r in rows if r.label == label) for label in labels]
+    rows = [
+        timed.get(label) or BenchRow(label, delegate, threads, 0, error=failed[label]) for label in labels
+    ]
     first = rows[0].median_ms
     for row in rows:
         if first and row.median_ms:

@@ -129,16 +129,21 @@ def stability_plot(
     _text(canvas, title, (left, 22), 0.5)
     _text(canvas, "frame pair", (left + plot_w // 2 - 30, height - 8), 0.45)
 
-    for i, (label, v) in enumerate(zip(series.keys(), values, strict=True)):
-        colour = PALETTE[i % len(PALETTE)]
+    for i, v in enumerate(values):
         points = [to_xy(t, val) for t, val in enumerate(v) if np.isfinite(val)]
+        colour = PALETTE[i % len(PALETTE)]
         if len(points) > 1:
             cv2.polylines(canvas, [np.array(points, np.int32)], False, colour, 2, cv2.LINE_AA)
         elif points:
             cv2.circle(canvas, points[0], 3, colour, -1)
-        ly = top + 14 + 18 * i
-        cv2.line(canvas, (left + plot_w - 210, ly - 4), (left + plot_w - 185, ly - 4), colour, 2)
-        _text(canvas, _fit_label(label, 180, 0.42), (left + plot_w - 180, ly), 0.42)
+    legend_x, legend_y = left + plot_w - 220, top + 4
+    box = ((legend_x, legend_y), (legend_x + 214, legend_y + 6 + 18 * len(series)))
+    cv2.rectangle(canvas, *box, BACKGROUND, -1)
+    cv2.rectangle(canvas, *box, GRID, 1)
+    for i, label in enumerate(series.keys()):
+        y = legend_y + 16 + 18 * i
+        cv2.line(canvas, (legend_x + 6, y - 4), (legend_x + 30, y - 4), PALETTE[i % len(PALETTE)], 2)
+        _text(canvas, _fit_label(label, 180, 0.42), (legend_x + 36, y), 0.42)
     return canvas
 
 

@@ -1,0 +1,226 @@
+"""Run models over one clip and keep every output, so all metrics compare the same frames.
+
+The clip is read once and resized to the evaluation size; each model runs through the runtime's
+:class:`~edgestyle.runtime.stylizer.Stylizer` (state carried frame to frame, exactly as on the
+board), and per-frame references (teachers, the Magenta folder) run as plain RGB callables.
+Outputs are BGR uint8 at the evaluation size.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from edgestyle.errors import EdgestyleError
+
+RgbFunction = Callable[[np.ndarray], np.ndarray]
+Progress = Callable[[Iterable[int], str, int], Iterable[int]]
+MIN_SIDE = 16
+
+
+@dataclass
+class Clip:
+    """The evaluated frames (BGR uint8, all at ``size``) and where they came from."""
+
+    source: str
+    frames: list[np.ndarray]
+    size: tuple[int, int]  # (width, height)
+    source_size: tuple[int, int]
+
+
+@dataclass
+class ModelRun:
+    """One model's outputs over the clip, at the clip's size."""
+
+    label: str
+    role: str  # "model", "float", "teacher"
+    outputs: list[np.ndarray]
+    native_size: tuple[int, int] | None = None  # the size the model itself runs at, when fixed
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_size(text: str | None) -> tuple[int, int] | None:
+    """``"384x256"`` -> (384, 256); None passes through."""
+    if text is None or text == "":
+        return None
+    width, sep, height = text.lower().partition("x")
+    try:
+        size = (int(width), int(height))
+    except ValueError:
+        size = (0, 0)
+    if not sep or min(size) < MIN_SIDE:
+        raise EdgestyleError(
+            f"bad --size {text!r}: expected WIDTHxHEIGHT with both at least {MIN_SIDE}, e.g. 384x384"
+        )
+    return size
+
+
+def load_clip(path: str | os.PathLike, max_frames: int | None, size: tuple[int, int] | None) -> Clip:
+    """Read up to ``max_frames`` frames (all must share one size) and resize them to ``size``.
+
+    Needs at least two frames, since flicker is measured between consecutive frames.
+    """
+    import cv2
+
+    from edgestyle.runtime.video_io import read_frames
+
+    if max_frames is not None and max_frames < 2:
+        raise EdgestyleError("--frames must be at least 2: flicker is measured between consecutive frames")
+    frames = list(islice(read_frames(path), max_frames))
+    first = frames[0].shape[:2]
+    for index, frame in enumerate(frames):
+        if frame.shape[:2] != first:
+            raise EdgestyleError(
+                f"{path}: frame {index} is {frame.shape[1]}x{frame.shape[0]} but the first is "
+                f"{first[1]}x{first[0]}; frames of one clip must share a size"
+            )
+    if len(frames) < 2:
+        raise EdgestyleError(f"{path}: only one frame; flicker needs at least two")
+    source_size = (first[1], first[0])
+    target = size or source_size
+    if target != source_size:
+        shrink = target[0] * target[1] < source_size[0] * source_size[1]
+        interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+        frames = [cv2.resize(f, target, interpolation=interpolation) for f in frames]
+    return Clip(source=str(path), frames=frames, size=target, source_size=source_size)
+
+
+def _resize_to(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    import cv2
+
+    if image.shape[1::-1] == size:
+        return image
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+
+
+@dataclass
+class Runner:
+    """A loaded model or reference, ready to process BGR frames; built before any slow work starts."""
+
+    label: str
+    role: str  # "model", "float", "teacher"
+    process: Callable[[np.ndarray], np.ndarray]  # BGR uint8 -> BGR uint8 (any size)
+    native_size: tuple[int, int] | None = None
+    stylizer: Any = None  # the Stylizer, for our .tflite models (state resets are reported)
+
+
+def open_tflite(
+    path: str | os.PathLike,
+    role: str = "model",
+    label: str | None = None,
+    style: str | None = None,
+    delegate: str = "xnnpack",
+    threads: int | None = None,
+) -> Runner:
+    """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer."""
+    from edgestyle.runtime.stylizer import Stylizer
+
+    stylizer = Stylizer(path, delegate=delegate, threads=threads, style=_style_for(path, style))
+    return Runner(
+        label=label or Path(path).name,
+        role=role,
+        process=stylizer.process,
+        native_size=tuple(stylizer.input_size),
+        stylizer=stylizer,
+    )
+
+
+def _style_for(path: str | os.PathLike, style: str | None) -> str | None:
+    """Pass ``--style`` only to models that have named styles (peers and baked models ignore it)."""
+    if style is None:
+        return None
+    from edgestyle.contract import load_contract
+
+    contract = load_contract(path)
+    if contract is None or contract.style is None or not contract.style.names:
+        return None
+    return style
+
+
+def open_rgb_function(function: RgbFunction, label: str, role: str) -> Runner:
+    """A per-frame reference (teacher, Magenta folder): RGB uint8 in and out, no state."""
+    import cv2
+
+    def process(frame_bgr: np.ndarray) -> np.ndarray:
+        out = np.asarray(function(cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)))
+        if out.dtype != np.uint8 or out.ndim != 3 or out.shape[-1] != 3:
+            raise EdgestyleError(f"{label} returned {out.dtype} {out.shape}, expected an RGB uint8 image")
+        return _resize_to(cv2.cvtColor(out, cv2.COLOR_RGB2BGR), frame_bgr.shape[1::-1])
+
+    return Runner(label=label, role=role, process=process)
+
+
+def open_spec(
+    spec: str,
+    role: str,
+    style: str | None = None,
+    style_image: str | None = None,
+    delegate: str = "xnnpack",
+    threads: int | None = None,
+) -> Runner:
+    """A ``--model``/``--float-model``/``--teacher`` argument.
+
+    A .tflite (or a converted-model folder holding ``*_int8.tflite``) runs statefully through the
+    Stylizer; anything else (``cartoon``, a SavedModel, the Magenta two-network folder with a style
+    image) goes through :func:`edgestyle.teachers.load_teacher` and runs per frame.
+    """
+    path = Path(spec)
+    if role != "teacher":
+        if path.is_file() and path.suffix == ".tflite":
+            return open_tflite(path, role, style=style, delegate=delegate, threads=threads)
+        if path.is_dir() and any(path.glob("*_int8.tflite")):
+            from edgestyle.runtime.models import resolve_model
+
+            model = resolve_model(path)
+            label = f"{path.name}/{model.name}"
+            return open_tflite(model, role, label=label, style=style, delegate=delegate, threads=threads)
+    reference = load_reference(spec, style_image)
+    return open_rgb_function(reference, getattr(reference, "name", None) or Path(spec).name or spec, role)
+
+
+def load_reference(spec: str, style_image: str | None) -> RgbFunction:
+    """The training engineer's teacher loader (cartoon, stylization, .tflite, SavedModel, Magenta folder)."""
+    from edgestyle.teachers import load_teacher
+
+    return load_teacher(spec, style_image=style_image)
+
+
+def run_over_clip(runner: Runner, clip: Clip, progress: Progress | None = None) -> ModelRun:
+    """Process every frame in order (state carried) and keep the outputs at the clip's size."""
+    run = ModelRun(label=runner.label, role=runner.role, outputs=[], native_size=runner.native_size)
+    if runner.native_size and runner.native_size != clip.size:
+        w, h = runner.native_size
+        run.notes.append(
+            f"runs at {w}x{h}; frames resized to it and outputs back to {clip.size[0]}x{clip.size[1]}"
+        )
+    steps = (
+        progress(range(len(clip.frames)), runner.label, len(clip.frames))
+        if progress
+        else range(len(clip.frames))
+    )
+    start = time.perf_counter()
+    for t in steps:
+        run.outputs.append(_resize_to(runner.process(clip.frames[t]), clip.size))
+    run.seconds = time.perf_counter() - start
+    stylizer = runner.stylizer
+    if stylizer is not None and stylizer.stateful and stylizer.resets > 1:
+        run.notes.append(f"state reset {stylizer.resets - 1} time(s) on detected scene cuts")
+    return run
+
+
+def frame_labels(runs: Sequence[ModelRun]) -> list[str]:
+    """Labels made unique (a second ``x.tflite`` becomes ``x.tflite#2``) so report keys never collide."""
+    seen: dict[str, int] = {}
+    labels = []
+    for run in runs:
+        seen[run.label] = seen.get(run.label, 0) + 1
+        labels.append(run.label if seen[run.label] == 1 else f"{run.label}#{seen[run.label]}")
+    return labels
