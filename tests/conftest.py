@@ -13,3 +13,13 @@ PLAIN_TFLITE = Path(__file__).parent / "data" / "tiny_plain.tflite"
 def tiny_plain_tflite() -> Path:
     """A real 32x32 uint8 image-to-image .tflite without edgestyle metadata (made by tests/data/make_tiny_plain.py)."""
     return PLAIN_TFLITE
+
+
+STATEFUL_TFLITE = Path(__file__).parent / "data" / "tiny_stateful_int8.tflite"
+
+
+@pytest.fixture(scope="session")
+def tiny_stateful_tflite() -> Path:
+    """A real 64x48 int8 edgestyle model (uint8 frames, one int8 state pair, styles "a"/"b", contract
+    embedded + sidecar), made by ``edgestyle convert`` via tests/data/make_tiny_stateful.py."""
+    return STATEFUL_TFLITE

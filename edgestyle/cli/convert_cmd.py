@@ -2,9 +2,75 @@
 
 from __future__ import annotations
 
-from edgestyle.errors import NotBuiltYet
+from pathlib import Path
+
+import typer
 
 
-def convert() -> None:
+def convert(
+    model_dir: Path = typer.Argument(..., help="Model directory written by 'edgestyle train'."),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Folder for the .tflite files and the report (default: MODEL_DIR/export)."
+    ),
+    targets: str = typer.Option(
+        "cpu,gpu",
+        "--targets",
+        "-t",
+        help="Comma-separated targets: cpu (int8, uint8 frames), gpu (fp16), edgetpu, fp32. "
+        "Presets live in convert/. The fp32 reference is always written.",
+    ),
+    input_size: str = typer.Option(
+        "384x384",
+        "--input-size",
+        "-s",
+        help="WIDTHxHEIGHT every target takes; multiples of the model's stride.",
+    ),
+    style: str | None = typer.Option(
+        None,
+        "--style",
+        help="Bake this named style into the graph (faster, no style input). "
+        "Default: keep the style input for live switching and blending.",
+    ),
+    calibration: Path | None = typer.Option(
+        None,
+        "--calibration",
+        "-c",
+        help="Folder of real frames (images or videos) to calibrate int8 on; default: a generated clip.",
+    ),
+    report: bool = typer.Option(
+        True, "--report/--no-report", help="Validate every target and write the report."
+    ),
+) -> None:
     """Convert a trained model directory to TFLite (int8 with uint8 frames, fp16, EdgeTPU) and validate it."""
-    raise NotBuiltYet("'edgestyle convert' is not built yet")
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from edgestyle.cli._common import info
+    from edgestyle.conversion.pipeline import convert_model_dir, parse_size
+
+    size = parse_size(input_size)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("loading the model", total=None)
+        result = convert_model_dir(
+            model_dir,
+            out_dir=out,
+            targets=targets,
+            input_size=size,
+            style=style,
+            calibration=calibration,
+            report=report,
+            progress=lambda message: progress.update(task, description=message),
+        )
+    if result.report is not None:
+        result.report.print_table()
+    for name, path in result.paths.items():
+        info(f"{name}: {path}")
+    for path in result.report_paths:
+        info(f"report: {path}")
+    if result.edgetpu_command and result.report is None:
+        folder = result.paths["fp32"].parent
+        info(f"the int8 model is ready for the EdgeTPU compiler; in {folder} run: {result.edgetpu_command}")
+    flagged = result.report.flagged if result.report is not None else []
+    for flag in flagged:
+        info(f"warning: {flag}")

@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,8 @@ def convert_model_dir(
 
     say = progress or (lambda message: None)
     presets = resolve_targets(targets)
+    if any(p.edgetpu for p in presets) and BUILTIN["cpu-int8"] not in presets:
+        presets.insert(0, BUILTIN["cpu-int8"])  # the EdgeTPU file is compiled from it
     if BUILTIN["fp32"] not in presets:
         presets.append(BUILTIN["fp32"])
     width, height = input_size
@@ -160,19 +162,13 @@ def _build(source, presets, work, stem, width, height, style, style_vector, cali
     for preset in [p for p in presets if not p.edgetpu] + [p for p in presets if p.edgetpu]:
         path = work / f"{stem}{preset.suffix}.tflite"
         if preset.edgetpu:
-            int8_path = work / f"{stem}_int8.tflite"
-            if not int8_path.is_file():  # edgetpu alone: the int8 file is its input, so write it too
-                int8_path.write_bytes(raw["int8"])
+            int8_path = built.paths["cpu-int8"]
             if compiler is None:
-                built.edgetpu_command = command_line(Path(f"{stem}_int8.tflite"), Path("."))
+                built.edgetpu_command = command_line(Path(int8_path.name), Path("."))
                 continue
             say("compiling for the EdgeTPU")
             compiled = compile_model(int8_path, work / "edgetpu", compiler)
-            contract = _with_target(
-                built.contracts.get("cpu-int8")
-                or build_contract(int8_path, source, preset.name, style, label),
-                preset.name,
-            )
+            contract = replace(built.contracts["cpu-int8"], target=preset.name)
             path.write_bytes(embed_contract(compiled.read_bytes(), contract))
             shutil.rmtree(work / "edgetpu", ignore_errors=True)
         else:
@@ -183,12 +179,6 @@ def _build(source, presets, work, stem, width, height, style, style_vector, cali
         built.paths[preset.name] = path
         built.contracts[preset.name] = contract
     return built
-
-
-def _with_target(contract: Any, target: str) -> Any:
-    from dataclasses import replace
-
-    return replace(contract, target=target)
 
 
 class _tflite_step:  # noqa: N801 (used like a function)

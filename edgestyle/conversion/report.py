@@ -83,7 +83,7 @@ class ConversionReport:
                     "-" if t.ssim is None else f"{t.ssim:.4f}",
                     "-" if t.latency_ms is None else f"{t.latency_ms:.2f} ms",
                     {True: "yes", False: "no", None: "-"}[t.gpu_compatible],
-                    ", ".join(t.edgetpu_unsupported) or "all mapped",
+                    _edgetpu_cell(t),
                     "; ".join(t.flags) or "ok",
                 ]
             )
@@ -96,8 +96,8 @@ class ConversionReport:
         "PSNR vs fp32 (worst frame)",
         "SSIM",
         "CPU latency",
-        "GPU ok",
-        "EdgeTPU CPU ops",
+        "GPU delegate",
+        "not on EdgeTPU",
         "flags",
     ]
 
@@ -136,9 +136,17 @@ class ConversionReport:
         for row, target in zip(self.rows(), self.targets, strict=True):
             table.add_row(*row, style="red" if target.flags else None)
         console = Console()
+        if not console.is_terminal:  # logs and pipes: do not squeeze the table into 80 columns
+            console = Console(width=160)
         console.print(table)
         for note in self.notes:
             console.print(f"note: {note}")
+
+
+def _edgetpu_cell(t: TargetReport) -> str:
+    if t.precision != "int8":
+        return "-"
+    return ", ".join(t.edgetpu_unsupported) or "all mapped"
 
 
 def _db(value: float | None) -> str:
