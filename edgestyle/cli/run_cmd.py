@@ -83,8 +83,106 @@ def stylize(
     )
 
 
-def run() -> None:
-    """Stylize a live source (camera, stream, file) and show it on HDMI or write it to a file."""
-    from edgestyle.errors import NotBuiltYet
+def _parse_size(text: str | None) -> tuple[int, int] | None:
+    from edgestyle.errors import EdgestyleError
 
-    raise NotBuiltYet("'edgestyle run' is not built yet")
+    if not text:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise EdgestyleError(f"bad --size {text!r}: expected WIDTHxHEIGHT, e.g. 640x480") from None
+    return w, h
+
+
+def run(
+    source: str = typer.Argument(
+        None,
+        help="What to stylize: picam:0, /dev/video0, v4l2:///dev/video0, csi://0, rtsp://..., a video file, "
+        "an image folder, or test:// (a generated scene). Default: the --device profile's camera, else test://.",
+        show_default=False,
+    ),
+    output: str = typer.Option(
+        None,
+        "--output",
+        "-o",
+        help="Where frames go: hdmi (fullscreen window, or the console framebuffer without a desktop), "
+        "display://0, fb:///dev/fb0, window, null, or a video file such as out.mp4. Default: the profile's "
+        "display, else hdmi.",
+    ),
+    model: str = typer.Option(None, "--model", "-m", help=MODEL_HELP),
+    device: str = typer.Option(
+        None, "--device", "-d", help="Board profile from devices/ (raspberry-pi-5, jetson-orin-nano, ...)."
+    ),
+    delegate: str = typer.Option(None, "--delegate", help=DELEGATE_HELP + " Default: the profile's."),
+    threads: int = typer.Option(None, "--threads", help=THREADS_HELP),
+    style: str = typer.Option(None, "--style", help=STYLE_HELP),
+    blend: str = typer.Option(None, "--blend", help=BLEND_HELP),
+    side_by_side: bool = typer.Option(False, "--side-by-side", help=SIDE_HELP),
+    overlay: bool = typer.Option(False, "--overlay", help="Draw FPS and latency on the picture."),
+    max_fps: float = typer.Option(None, "--max-fps", help="Cap the frame rate (saves power and heat)."),
+    size: str = typer.Option(
+        None, "--size", help="Camera capture size WIDTHxHEIGHT (picam:0 default: the model's)."
+    ),
+    frames: int = typer.Option(None, "--frames", help="Stop after this many frames."),
+    loop: bool = typer.Option(False, "--loop", help="Replay a video file or folder forever."),
+    scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
+) -> None:
+    """Stylize a live source (camera, stream, file) and show it on HDMI or record it; Ctrl-C stops cleanly."""
+    import signal
+
+    from edgestyle.cli._common import info
+    from edgestyle.runtime.models import resolve_model
+    from edgestyle.runtime.pipeline import Pipeline
+    from edgestyle.runtime.profiles import BoardProfile, load_profile
+    from edgestyle.runtime.sinks import open_sink
+    from edgestyle.runtime.sources import open_source
+    from edgestyle.runtime.stylizer import Stylizer
+
+    profile = (
+        load_profile(device) if device else BoardProfile(name="default", camera_uri="test://", sink="hdmi")
+    )
+    model_path = resolve_model(model, profile.model_glob, profile.model_size)
+    stylizer = Stylizer(
+        model_path,
+        delegate=delegate or profile.delegate,
+        threads=threads or profile.threads,
+        style=_style_choice(style, blend),
+        scene_cut_threshold=scene_cut,
+    )
+    uri = source or profile.camera_uri
+    capture_size = _parse_size(size) or (
+        stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size)
+    )
+    sink_uri = output or profile.sink
+    info(f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {sink_uri}")
+    frame_source = open_source(uri, size=capture_size, fps=profile.camera_fps, loop=loop, log=info)
+    try:
+        sink = open_sink(sink_uri, fps=frame_source.fps, log=info)
+    except BaseException:
+        frame_source.close()
+        raise
+    pipeline = Pipeline(
+        frame_source,
+        stylizer,
+        sink,
+        max_fps=max_fps or profile.max_fps,
+        side_by_side=side_by_side,
+        overlay=overlay,
+        max_frames=frames,
+        log=info,
+    )
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: pipeline.stop("SIGTERM"))
+    try:
+        stats = pipeline.run()
+    except (Exception, SystemExit):
+        sink.abort()
+        raise
+    except KeyboardInterrupt:
+        sink.close()  # what was recorded so far stays a playable file
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        frame_source.close()
+    sink.close()
+    info(f"{pipeline.stop_reason}: {stats.line()}")

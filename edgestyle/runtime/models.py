@@ -37,19 +37,41 @@ def _from_pointer(models: Path) -> Path | None:
     return None
 
 
-def default_model_path() -> Path:
-    """The default model, or one clear error telling the user to pass ``--model``."""
+def _input_side(path: Path) -> int | None:
+    from edgestyle.contract import load_contract
+
+    try:
+        contract = load_contract(path)
+    except EdgestyleError:
+        return None
+    return contract.frame_input.height if contract else None
+
+
+def default_model_path(pattern: str = "*_int8.tflite", prefer_size: int | None = None) -> Path:
+    """The default model, or one clear error telling the user to pass ``--model``.
+
+    A board profile narrows the choice: ``pattern`` picks the variant (``*_edgetpu.tflite``) and
+    ``prefer_size`` the input size among several shipped models.
+    """
     for models in models_dirs():
-        found = _from_pointer(models) or next(iter(sorted(models.glob("*/*_int8.tflite"))), None)
+        candidates = sorted(models.glob(f"*/{pattern}"))
+        if prefer_size:
+            sized = [p for p in candidates if _input_side(p) == prefer_size]
+            if sized:
+                return sized[0]
+        pointed = _from_pointer(models) if pattern == "*_int8.tflite" else None
+        found = pointed or next(iter(candidates), None)
         if found is not None:
             return found
-    raise EdgestyleError("no --model given and no default model in models/ (expected models/*/*_int8.tflite)")
+    raise EdgestyleError(f"no --model given and no default model in models/ (expected models/*/{pattern})")
 
 
-def resolve_model(model: str | os.PathLike | None) -> Path:
+def resolve_model(
+    model: str | os.PathLike | None, pattern: str = "*_int8.tflite", prefer_size: int | None = None
+) -> Path:
     """The user's ``--model`` if given (it must exist), else the shipped default."""
     if model is None or str(model) == "":
-        return default_model_path()
+        return default_model_path(pattern, prefer_size)
     path = Path(model)
     if path.is_dir():  # a model folder: take its int8 model, as the convert command names it
         found = sorted(path.glob("*_int8.tflite")) or sorted(path.glob("*.tflite"))
