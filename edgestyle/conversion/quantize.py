@@ -49,7 +49,7 @@ def convert_saved_model(
 
 
 _OP = re.compile(r"'(tfl?\.[A-Za-z0-9_]+)' op")
-_LOC = re.compile(r'loc\((?:fused\[)?(?:callsite\()?"([^"]+)"')
+_QUOTED = re.compile(r'"([^"]+/[^"]+)"')
 
 
 def describe_converter_error(message: str, precision: str) -> str:
@@ -57,7 +57,7 @@ def describe_converter_error(message: str, precision: str) -> str:
     lines = [line.strip() for line in message.splitlines() if "error:" in line] or [message.strip()]
     first = lines[0]
     op = _OP.search(first)
-    layer = _LOC.search(first)
+    layer = _QUOTED.search(first)
     reason = first.split("error:", 1)[-1].strip()
     where = ""
     if op:

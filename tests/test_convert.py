@@ -1,0 +1,258 @@
+"""edgestyle convert on a tiny (untrained, seeded) generator: every target, state, styles, errors.
+
+One conversion (all four targets, a test-double edgetpu_compiler on PATH) is shared by the whole
+module; two more small conversions cover the baked style and the missing compiler.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+tf = pytest.importorskip("tensorflow")
+
+from edgestyle.contract import load_contract, read_embedded_contract, sidecar_path  # noqa: E402
+from edgestyle.conversion import report as rep  # noqa: E402
+from edgestyle.conversion.calibration import generated_frames  # noqa: E402
+from edgestyle.conversion.pipeline import convert_model_dir  # noqa: E402
+from edgestyle.errors import EdgestyleError  # noqa: E402
+from edgestyle.runtime.interpreter import TFLiteModel  # noqa: E402
+
+SIZE = (32, 32)
+INT8_MIN_PSNR_DB = 35.0  # the stated tolerance: int8 within 35 dB PSNR of float over a recurrent clip
+
+FAKE_COMPILER = """#!{python}
+# Test double of edgetpu_compiler's command line: edgetpu_compiler [-s] -o OUT_DIR MODEL.tflite
+# writes OUT_DIR/MODEL_edgetpu.tflite and OUT_DIR/MODEL_edgetpu.log, like the real compiler.
+import shutil, sys
+from pathlib import Path
+args = sys.argv[1:]
+out = Path(args[args.index("-o") + 1])
+model = Path(args[-1])
+out.mkdir(parents=True, exist_ok=True)
+shutil.copyfile(model, out / (model.stem + "_edgetpu.tflite"))
+(out / (model.stem + "_edgetpu.log")).write_text("Edge TPU Compiler (test double)\\n")
+"""
+
+
+def clip_u8(count: int = 30, seed: int = 5) -> list[np.ndarray]:
+    return [np.round(f * 255).astype(np.uint8) for f in generated_frames(*SIZE, count, seed=seed)]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> Path:
+    from edgestyle.train.model_dir import make_untrained_model_dir
+
+    return make_untrained_model_dir(tmp_path_factory.mktemp("model") / "tiny", styles=("a", "b"))
+
+
+@pytest.fixture(scope="module")
+def converted(model_dir, tmp_path_factory):
+    """All targets, with a test-double edgetpu_compiler first on PATH."""
+    bin_dir = tmp_path_factory.mktemp("bin")
+    compiler = bin_dir / "edgetpu_compiler"
+    compiler.write_text(FAKE_COMPILER.format(python=sys.executable))
+    compiler.chmod(compiler.stat().st_mode | stat.S_IEXEC)
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = f"{bin_dir}{os.pathsep}{old_path}"
+    try:
+        return convert_model_dir(model_dir, targets="cpu,gpu,edgetpu,fp32", input_size=SIZE, latency_runs=3)
+    finally:
+        os.environ["PATH"] = old_path
+
+
+def test_every_target_is_written_with_its_contract_embedded_and_beside_it(converted, model_dir):
+    assert set(converted.paths) == {"cpu-int8", "gpu-fp16", "edgetpu", "fp32"}
+    for target, path in converted.paths.items():
+        assert path.parent == model_dir / "export"
+        embedded = read_embedded_contract(path.read_bytes())
+        assert embedded is not None and embedded.target == target
+        assert json.loads(sidecar_path(path).read_text()) == embedded.to_dict()
+    assert converted.paths["edgetpu"].name.endswith("_int8_edgetpu.tflite")
+    assert not [p for p in (model_dir / "export").iterdir() if p.name.startswith(".")], (
+        "work folder left behind"
+    )
+
+
+def test_each_target_runs_in_litert_at_its_fixed_size(converted):
+    for target in ("cpu-int8", "gpu-fp16", "fp32"):
+        path = converted.paths[target]
+        model = TFLiteModel(path)
+        assert model.backend == "ai-edge-litert"
+        contract = load_contract(path)
+        outputs = rep.run_clip(model, clip_u8(2), np.asarray(contract.style.vectors[0]), contract)
+        assert outputs[0].shape == (SIZE[1], SIZE[0], 3) and outputs[0].dtype == np.uint8
+
+
+def test_int8_takes_camera_bytes_and_keeps_states_int8_with_equal_quantization(converted):
+    model = TFLiteModel(converted.paths["cpu-int8"])
+    frame, out = model.inputs["frame"], model.outputs["stylized"]
+    for info in (frame, out):
+        assert info.dtype == np.uint8 and info.zero_point == 0 and info.scale == pytest.approx(1 / 255)
+    assert model.inputs["style"].dtype == np.int8
+    contract = load_contract(converted.paths["cpu-int8"])
+    assert [s.input for s in contract.states] == ["state_in_0"]
+    for pair in contract.states:
+        state_in, state_out = model.inputs[pair.input], model.outputs[pair.output]
+        assert state_in.dtype == state_out.dtype == np.int8
+        assert (state_in.scale, state_in.zero_point) == (state_out.scale, state_out.zero_point)
+        assert pair.dtype == "int8"
+
+
+def test_state_round_trips_across_frames(converted):
+    """Fed back byte for byte, the int8 state carries the float model's memory (not zeros, not noise)."""
+    path = converted.paths["cpu-int8"]
+    contract = load_contract(path)
+    style = np.asarray(contract.style.vectors[0])
+    frames = clip_u8(12)
+    recurrent = rep.run_clip(TFLiteModel(path), frames, style, contract)
+    reference = rep.run_clip(
+        TFLiteModel(converted.paths["fp32"]), frames, style, load_contract(converted.paths["fp32"])
+    )
+    fresh = rep.run_clip(TFLiteModel(path), frames[-1:], style, contract)  # last frame from a zero state
+    state_effect = np.abs(recurrent[-1].astype(int) - fresh[0].astype(int)).max()
+    assert state_effect > 0, "the state fed back changes nothing: it is not carried"
+    from edgestyle.evaluation.metrics import psnr
+
+    assert psnr(reference[-1], recurrent[-1]) >= INT8_MIN_PSNR_DB
+
+
+def test_int8_output_stays_within_tolerance_of_float_on_a_generated_clip(converted):
+    contract = load_contract(converted.paths["cpu-int8"])
+    style = np.asarray(contract.style.vectors[1])  # not the style the report measures with
+    frames = clip_u8(30, seed=7)
+    reference = rep.run_clip(
+        TFLiteModel(converted.paths["fp32"]), frames, style, load_contract(converted.paths["fp32"])
+    )
+    int8 = rep.run_clip(TFLiteModel(converted.paths["cpu-int8"]), frames, style, contract)
+    clip_psnr, worst, mean_ssim = rep.fidelity(reference, int8)
+    assert clip_psnr >= INT8_MIN_PSNR_DB and worst >= INT8_MIN_PSNR_DB - 3
+    assert mean_ssim > 0.95
+
+
+def test_report_measures_every_runnable_target_and_is_saved(converted, model_dir):
+    report = converted.report
+    by_target = {t.target: t for t in report.targets}
+    int8 = by_target["cpu-int8"]
+    assert int8.frames >= 30 and int8.psnr_db >= INT8_MIN_PSNR_DB and not int8.flags
+    assert int8.state_quantization_equal is True
+    assert int8.latency_ms > 0 and "CONV_2D" in int8.ops and int8.gpu_compatible is not None
+    assert by_target["fp32"].psnr_db == float("inf")
+    assert by_target["edgetpu"].latency_ms is None  # needs the device
+    saved = json.loads((model_dir / "export" / "tiny_32x32_report.json").read_text())
+    assert {t["target"] for t in saved["targets"]} == set(by_target)
+    markdown = (model_dir / "export" / "tiny_32x32_report.md").read_text()
+    assert "| cpu-int8 |" in markdown and "PSNR" in markdown
+
+
+def test_a_baked_style_gives_the_frames_of_the_style_input_set_to_it(converted, model_dir, tmp_path):
+    baked = convert_model_dir(
+        model_dir, out_dir=tmp_path / "baked", targets="cpu", input_size=SIZE, style="b", report=False
+    )
+    contract = load_contract(baked.paths["fp32"])
+    assert contract.style is None and contract.baked_style == "b"
+    assert "style" not in TFLiteModel(baked.paths["cpu-int8"]).inputs
+    live = load_contract(converted.paths["fp32"])
+    vector = np.asarray(live.style.vector("b"))
+    frames = clip_u8(6)
+    with_input = rep.run_clip(TFLiteModel(converted.paths["fp32"]), frames, vector, live)
+    folded = rep.run_clip(TFLiteModel(baked.paths["fp32"]), frames, None, contract)
+    for a, b in zip(with_input, folded, strict=True):
+        assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
+    live8 = load_contract(converted.paths["cpu-int8"])
+    int8_input = rep.run_clip(TFLiteModel(converted.paths["cpu-int8"]), frames, vector, live8)
+    int8_baked = rep.run_clip(
+        TFLiteModel(baked.paths["cpu-int8"]), frames, None, load_contract(baked.paths["cpu-int8"])
+    )
+    assert rep.fidelity(int8_input, int8_baked)[0] >= INT8_MIN_PSNR_DB
+
+
+def test_without_the_compiler_the_int8_model_is_written_and_the_command_given(
+    model_dir, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no edgetpu_compiler here
+    result = convert_model_dir(
+        model_dir, out_dir=tmp_path / "tpu", targets="edgetpu", input_size=SIZE, report=False
+    )
+    assert "edgetpu" not in result.paths and result.paths["cpu-int8"].is_file()
+    assert result.edgetpu_command == f"edgetpu_compiler -s -o . {result.paths['cpu-int8'].name}"
+
+
+# -- bad input: one clear error, nothing written ------------------------------------------------
+
+
+def assert_fails(match: str, out: Path, **kwargs) -> None:
+    with pytest.raises(EdgestyleError, match=match):
+        convert_model_dir(out_dir=out, input_size=kwargs.pop("input_size", SIZE), report=False, **kwargs)
+    assert not out.exists(), "a failed conversion left its output folder behind"
+
+
+def test_missing_directory(tmp_path):
+    assert_fails("model directory not found", tmp_path / "out", model_dir=tmp_path / "nope")
+
+
+def test_directory_without_a_model(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert_fails("not an edgestyle model directory", tmp_path / "out", model_dir=tmp_path / "empty")
+
+
+def test_corrupt_generator_file(model_dir, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken, ignore=shutil.ignore_patterns("export", "saved_model"))
+    (broken / "generator.keras").write_bytes(b"not a keras file")
+    assert_fails("cannot load", tmp_path / "out", model_dir=broken)
+
+
+def test_input_size_not_a_multiple_of_the_stride(model_dir, tmp_path):
+    assert_fails(
+        "not a multiple of the model's stride 4", tmp_path / "out", model_dir=model_dir, input_size=(30, 32)
+    )
+
+
+def test_calibration_folder_without_readable_frames(model_dir, tmp_path):
+    junk = tmp_path / "frames"
+    junk.mkdir()
+    (junk / "broken.png").write_bytes(b"no image here")
+    (junk / "notes.txt").write_text("hello")
+    assert_fails("has no readable frames", tmp_path / "out", model_dir=model_dir, calibration=junk)
+
+
+def test_unknown_style_and_unknown_target(model_dir, tmp_path):
+    assert_fails("unknown style 'zzz'", tmp_path / "out", model_dir=model_dir, style="zzz")
+    assert_fails("unknown conversion target 'tpu'", tmp_path / "out", model_dir=model_dir, targets="tpu")
+
+
+def test_an_op_without_int8_kernel_is_named_with_its_layer(tmp_path):
+    import keras
+
+    from edgestyle.conversion.export import export_saved_model
+    from edgestyle.conversion.quantize import convert_saved_model
+
+    frame = keras.Input((8, 8, 3), batch_size=1, name="frame")
+    x = keras.layers.Conv2D(3, 3, padding="same", name="conv")(frame)
+    x = keras.layers.Lambda(keras.ops.sin, name="wobble")(x)
+    x = keras.layers.Conv2D(3, 1, name="after")(x)
+    saved = export_saved_model(keras.Model({"frame": frame}, {"stylized": x}), tmp_path / "sm")
+    samples = [{"frame": np.random.default_rng(i).random((1, 8, 8, 3), np.float32)} for i in range(3)]
+    with pytest.raises(EdgestyleError, match=r"cannot be fully int8-quantized: op SIN in layer 'wobble'"):
+        convert_saved_model(saved, "int8", samples)
+
+
+def test_cli_prints_one_line_and_exits_non_zero(tmp_path):
+    from typer.testing import CliRunner
+
+    from edgestyle.cli import app
+
+    result = CliRunner().invoke(app, ["convert", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [f"error: model directory not found: {tmp_path / 'nope'}"]
