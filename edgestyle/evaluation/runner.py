@@ -121,8 +121,15 @@ def open_tflite(
     threads: int | None = None,
 ) -> Runner:
     """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer."""
-    from edgestyle.runtime.stylizer import Stylizer
+    from edgestyle.runtime.interpreter import TFLiteModel
+    from edgestyle.runtime.stylizer import Stylizer, load_model_contract
 
+    contract = load_model_contract(TFLiteModel(path, delegate="cpu", threads=1))
+    if contract.style is not None and not contract.style.names:
+        raise EdgestyleError(
+            f"{Path(path).name} needs a style vector from another network; for Magenta-style models pass "
+            "the folder holding style_predict*.tflite and style_transfer*.tflite, with --style-image"
+        )
     stylizer = Stylizer(path, delegate=delegate, threads=threads, style=_style_for(path, style))
     return Runner(
         label=label or Path(path).name,
@@ -173,6 +180,8 @@ def open_spec(
     image) goes through :func:`edgestyle.teachers.load_teacher` and runs per frame.
     """
     path = Path(spec)
+    if role != "teacher" and not path.exists() and (path.suffix or os.sep in spec):
+        raise EdgestyleError(f"model not found: {spec}")
     if role != "teacher":
         if path.is_file() and path.suffix == ".tflite":
             return open_tflite(path, role, style=style, delegate=delegate, threads=threads)
