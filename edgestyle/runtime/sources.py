@@ -74,7 +74,7 @@ class FrameSource:
 
 
 # -- generated ---------------------------------------------------------------------------
-class TestPatternSource(FrameSource):
+class PatternSource(FrameSource):
     """A panning scene that plays forward then backward forever (no jump, so no scene cut).
 
     Paced at ``fps`` like a camera (``fps=0``: as fast as it is read).
@@ -309,7 +309,7 @@ def open_source(
     query = parse_qs(parsed.query)
     scheme = parsed.scheme.lower()
     if scheme == "test":
-        return TestPatternSource(
+        return PatternSource(
             _size_param(query, size or (320, 240)),
             float(query.get("fps", [fps])[0]),
             int(query.get("frames", [60])[0]),
