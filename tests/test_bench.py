@@ -152,3 +152,22 @@ def test_eval_rejects_a_model_without_image_io(generated, tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "not an image-to-image model" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_magenta_benchmark_skips_cleanly_without_anchors(tmp_path):
+    script = Path(__file__).parents[1] / "benchmarks" / "bench_vs_magenta.py"
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--anchors",
+            str(tmp_path / "absent"),
+            "--out",
+            str(tmp_path / "results"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and result.stdout.startswith("skipped: Magenta anchors not found")
+    assert not (tmp_path / "results").exists()
