@@ -34,11 +34,14 @@ TeacherFn = Callable[[np.ndarray], np.ndarray]
 class Teacher:
     """A named per-frame stylizer with a stable cache key (spec + model file hashes + style image hash)."""
 
-    def __init__(self, name: str, key: str, fn: TeacherFn, info: dict | None = None):
+    def __init__(self, name: str, key: str, fn: TeacherFn, info: dict | None = None, style_features=None):
         self.name = name
         self.key = key
         self._fn = fn
         self.info = info or {"name": name, "key": key}
+        # CNN features of the teacher's style image when it has one (Magenta's 100-d bottleneck):
+        # the trainer initialises this style's vector from them.
+        self.style_features = style_features
 
     def __call__(self, frame_rgb: np.ndarray) -> np.ndarray:
         if frame_rgb.dtype != np.uint8 or frame_rgb.ndim != 3 or frame_rgb.shape[2] != 3:
@@ -184,7 +187,7 @@ def _magenta_files(directory: Path) -> tuple[Path, Path]:
     return predictors[0], transfers[0]
 
 
-def _magenta_teacher(predictor: Path, transfer: Path, style_rgb: np.ndarray) -> TeacherFn:
+def _magenta_teacher(predictor: Path, transfer: Path, style_rgb: np.ndarray) -> tuple[TeacherFn, np.ndarray]:
     """Ghiasi et al. arbitrary stylization: bottleneck from the style image once, transfer per frame."""
     from edgestyle.runtime.interpreter import (
         TFLiteModel,
@@ -218,7 +221,7 @@ def _magenta_teacher(predictor: Path, transfer: Path, style_rgb: np.ndarray) -> 
         net.invoke()
         return _resize(tensor_to_frame(net.get(dst.key)[0], dst), w, h)
 
-    return run
+    return run, bottleneck.ravel()
 
 
 def _saved_model_teacher(path: Path, value_range: tuple[float, float]) -> TeacherFn:
@@ -314,7 +317,8 @@ def load_teacher(spec: str, style_image: str | os.PathLike | None = None) -> Tea
             "transfer": transfer.name,
             "style_image": style_path.name,
         }
-        return Teacher(name, key, _magenta_teacher(predictor, transfer, style_rgb), {**info, "key": key})
+        fn, features = _magenta_teacher(predictor, transfer, style_rgb)
+        return Teacher(name, key, fn, {**info, "key": key}, style_features=features)
     if path.is_dir():
         key = _hash_bytes(b"saved_model", _hash_path(path), range_bytes)
         info = {"kind": "saved_model", "name": path.name, "range": list(value_range), "key": key}
@@ -339,7 +343,7 @@ class CachedTeacher(Teacher):
     """
 
     def __init__(self, teacher: Teacher, cache_dir: str | os.PathLike):
-        super().__init__(teacher.name, teacher.key, teacher._fn, teacher.info)
+        super().__init__(teacher.name, teacher.key, teacher._fn, teacher.info, teacher.style_features)
         self.directory = Path(cache_dir) / teacher.key
         self.directory.mkdir(parents=True, exist_ok=True)
         self.hits = 0

@@ -48,7 +48,8 @@ def build_metadata(
     training_info: dict[str, Any] | None = None,
     name: str = "edgestyle",
     default_style: str | None = None,
-    teacher: dict[str, Any] | None = None,
+    teacher: Any = None,
+    baked_style: str | None = None,
 ) -> dict[str, Any]:
     from edgestyle import __version__
     from edgestyle.train.macs import generator_cost
@@ -62,6 +63,7 @@ def build_metadata(
         "stride": config.stride,
         "frame": {"input": "frame", "output": "stylized", "channels": "RGB", "value_range": [0.0, 1.0]},
         "style": style_table(config, styles, default_style),
+        "baked_style": baked_style,  # the one style of a model without a style input
         "states": [
             {
                 "input": key_in,
@@ -97,14 +99,17 @@ def save_model_dir(
     *,
     name: str | None = None,
     default_style: str | None = None,
-    teacher: dict[str, Any] | None = None,
+    teacher: Any = None,
+    baked_style: str | None = None,
     export_saved_model: bool = True,
 ) -> Path:
     """Write a complete model directory atomically; an existing ``checkpoints/`` is carried over."""
     from edgestyle.atomic import atomic_dir
 
     target = Path(path)
-    meta = build_metadata(model, config, styles, training_info, name or target.name, default_style, teacher)
+    meta = build_metadata(
+        model, config, styles, training_info, name or target.name, default_style, teacher, baked_style
+    )
     with atomic_dir(target) as tmp:
         model.save(tmp / KERAS_FILE)
         if export_saved_model:

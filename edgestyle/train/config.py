@@ -1,0 +1,154 @@
+"""Training configuration: one dataclass tree, loadable from JSON or TOML, overridable from the CLI.
+
+``--config FILE`` gives the base, then ``--set section.key=value`` and the dedicated CLI flags
+override single fields, e.g. ``--set weights.temporal=4 --set generator.cell=lstm``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from edgestyle.errors import EdgestyleError
+from edgestyle.train.generator import GeneratorConfig
+
+
+@dataclass
+class LossWeights:
+    """Distillation is the main term; GAN terms are a small push towards the teacher's texture."""
+
+    l1: float = 1.0  # |G(x) - teacher(x)| per frame (distillation)
+    temporal: float = 2.0  # |O_t - warp(O_{t-1})| under the occlusion mask: this is what kills flicker
+    gan: float = 0.01  # conditional PatchGAN D(y | x)
+    temporal_gan: float = 0.01  # D over consecutive frames stacked on channels
+    tv: float = 0.02  # total variation
+    content: float = 1.0  # VGG16 content (perceptual mode)
+    style: float = 5.0  # VGG16 Gram style (perceptual mode)
+
+
+@dataclass
+class TrainConfig:
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    weights: LossWeights = field(default_factory=LossWeights)
+    clip_len: int = 4  # frames per training clip (the recurrent cell is unrolled over them)
+    crop: int = 128  # training crop size (multiple of the stride)
+    batch: int = 4  # clips per step, over all replicas
+    max_steps: int = 2000
+    time_budget: float | None = None  # seconds; stop (and save) when spent
+    lr_g: float = 5e-4
+    lr_d: float = 2e-4
+    noise: float = 0.01  # per-frame sensor noise on the inputs (std, 0-1 scale): teaches stability
+    seed: int = 0
+    workers: int = 2  # parallel clip generators in the tf.data pipeline
+    checkpoint_every: int = 200
+    log_every: int = 10
+    image_every: int = 200
+    max_side: int = 512  # working resolution of the training images
+    fps: float | None = None  # resample videos to this frame rate
+    video_fraction: float = 0.3  # share of clips taken from real videos/sequences
+    min_zoom: float = 0.4
+    d_channels: int = 32
+    vgg_weights: str | None = "imagenet"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.generator, dict):
+            self.generator = GeneratorConfig.from_dict(self.generator)
+        if isinstance(self.weights, dict):
+            self.weights = LossWeights(**self.weights)
+
+    def validate(self) -> None:
+        stride = self.generator.stride
+        problems = []
+        if self.crop % stride or self.crop < 4 * stride:
+            problems.append(
+                f"crop {self.crop} must be a multiple of the stride {stride} and at least {4 * stride}"
+            )
+        if self.clip_len < 2:
+            problems.append("clip_len must be at least 2 (the temporal loss needs pairs)")
+        if self.batch < 1 or self.max_steps < 0:
+            problems.append("batch must be >= 1 and max_steps >= 0")
+        if problems:
+            raise EdgestyleError("; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _coerce(value: str, current: Any) -> Any:
+    """A CLI string -> the type of the field it overrides."""
+    if isinstance(current, bool):
+        return value.lower() in ("1", "true", "yes", "on")
+    for kind in (int, float):
+        if isinstance(current, kind):
+            return kind(value)
+    if current is None:
+        for kind in (int, float):
+            try:
+                return kind(value)
+            except ValueError:
+                pass
+        return None if value.lower() in ("none", "null") else value
+    return value
+
+
+def set_field(config: TrainConfig, dotted: str, value: Any) -> None:
+    """Set ``section.key`` (or ``key``) on the config tree, with one clear error for unknown names."""
+    target: Any = config
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        if not is_dataclass(target) or part not in {f.name for f in fields(target)}:
+            raise EdgestyleError(f"unknown config section {part!r} in {dotted!r}")
+        target = getattr(target, part)
+    key = parts[-1]
+    if not is_dataclass(target) or key not in {f.name for f in fields(target)}:
+        raise EdgestyleError(f"unknown config field {dotted!r}")
+    try:
+        setattr(target, key, _coerce(value, getattr(target, key)) if isinstance(value, str) else value)
+    except ValueError:
+        raise EdgestyleError(f"bad value {value!r} for {dotted}") from None
+
+
+def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out = {}
+    for k, v in data.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _read_toml(file: Path) -> dict[str, Any]:
+    try:
+        import tomllib  # Python >= 3.11
+    except ImportError:
+        raise EdgestyleError(f"{file}: TOML configs need Python >= 3.11; use JSON") from None
+    return tomllib.loads(file.read_text())
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> TrainConfig:
+    """Defaults, then the JSON/TOML file, then ``key=value`` overrides; validated."""
+    config = TrainConfig()
+    if path:
+        file = Path(path)
+        if not file.is_file():
+            raise EdgestyleError(f"config file not found: {file}")
+        try:
+            data = _read_toml(file) if file.suffix == ".toml" else json.loads(file.read_text())
+        except ValueError as exc:  # JSONDecodeError and TOMLDecodeError are both ValueErrors
+            raise EdgestyleError(f"{file}: cannot parse ({exc})") from None
+        for key, value in _flatten(data).items():
+            set_field(config, key, value)
+    for item in overrides or []:
+        if "=" not in item:
+            raise EdgestyleError(f"override {item!r} must look like key=value")
+        key, value = item.split("=", 1)
+        set_field(config, key.strip(), value.strip())
+    try:
+        config.generator.__post_init__()
+    except ValueError as exc:
+        raise EdgestyleError(f"generator config: {exc}") from None
+    config.validate()
+    return config
