@@ -7,7 +7,13 @@ boundary tensor its own integer type.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +40,8 @@ def convert_saved_model(
     elif precision != "fp32":
         raise EdgestyleError(f"unknown precision {precision!r}")
     try:
-        model = bytes(converter.convert())
+        with quiet_native_logs():
+            model = bytes(converter.convert())
     except Exception as exc:  # ConverterError and friends: MLIR diagnostics in the message
         raise EdgestyleError(describe_converter_error(str(exc), precision)) from None
     if precision == "int8":
@@ -66,3 +73,21 @@ def describe_converter_error(message: str, precision: str) -> str:
         where += f" in layer {layer_name(layer.group(1))}"
     what = "cannot be fully int8-quantized" if precision == "int8" else f"cannot be converted to {precision}"
     return f"the model {what}:{where or ''} ({reason})"
+
+
+@contextlib.contextmanager
+def quiet_native_logs() -> Iterator[None]:
+    """Silence the converter's C++ chatter on stderr (fd 2) and its Python deprecation warnings.
+
+    Failures still surface: they arrive as exceptions whose message holds the diagnostics.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

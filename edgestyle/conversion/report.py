@@ -239,8 +239,10 @@ def gpu_compatibility(model_bytes: bytes) -> tuple[bool | None, list[str]]:
         import tensorflow as tf
     except ImportError:
         return None, ["TensorFlow not installed: GPU compatibility not checked"]
+    from edgestyle.conversion.quantize import quiet_native_logs
+
     text = io.StringIO()
-    with contextlib.redirect_stdout(text):
+    with contextlib.redirect_stdout(text), quiet_native_logs():
         tf.lite.experimental.Analyzer.analyze(model_content=model_bytes, gpu_compatibility=True)
     lines = text.getvalue().splitlines()
     warnings = list(dict.fromkeys(line.strip() for line in lines if "GPU COMPATIBILITY WARNING" in line))
