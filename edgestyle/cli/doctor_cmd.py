@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from edgestyle.errors import NotBuiltYet
+import typer
 
 
-def doctor() -> None:
-    """Report the detected board, cameras, displays, delegates and runtime versions."""
-    raise NotBuiltYet("'edgestyle doctor' is not built yet")
+def doctor(
+    as_json: bool = typer.Option(
+        False, "--json", help="Print the report as JSON (for scripts and bug reports)."
+    ),
+) -> None:
+    """Report the detected board, cameras, displays, delegates and runtime versions, and suggest a --device."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from edgestyle.runtime.doctor import collect
+
+    report = collect()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+        return
+    table = Table(title=f"edgestyle doctor: {report.board}", show_lines=False)
+    for column in ("", "what", "found", "ok"):
+        table.add_column(column)
+    section = None
+    for check in report.checks:
+        mark = {True: "[green]yes[/]", False: "[red]no[/]", None: ""}[check.ok]
+        table.add_row(check.section if check.section != section else "", check.name, check.value, mark)
+        section = check.section
+    Console().print(table)
+    if report.profile:
+        typer.echo(f"run live: edgestyle run --device {report.profile}")
