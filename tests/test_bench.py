@@ -102,25 +102,15 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
 
 def test_bench_cli_prints_a_table_and_writes_json(generated, tiny_plain_tflite, tmp_path):
     out = tmp_path / "bench.json"
-    result = _cli(
-        "bench",
-        str(tiny_plain_tflite),
-        "--compare",
-        str(generated["float"]),
-        "--runs",
-        "2",
-        "--warmup",
-        "1",
-        "--threads",
-        "1,2",
-        "--json",
-        str(out),
-    )
+    args = ["--compare", str(generated["float"]), str(STATEFUL), "--runs", "2", "--warmup", "1"]
+    result = _cli("bench", str(tiny_plain_tflite), *args, "--threads", "1,2", "--json", str(out))
     assert result.returncode == 0, result.stderr
     assert "| tiny_plain.tflite | xnnpack | 2 |" in result.stdout
     report = json.loads(out.read_text())
     assert report["format"] == "edgestyle.bench/1" and report["machine"]["cores"]
-    assert [r["threads"] for r in report["rows"]] == [1, 1, 2, 2]
+    assert [r["threads"] for r in report["rows"]] == [1, 1, 1, 2, 2, 2]
+    labels = [m["label"] for m in report["models"]]
+    assert labels == ["tiny_plain.tflite", "float_image.tflite", "tiny_stateful_dev.tflite"]
 
 
 @pytest.mark.parametrize(

@@ -82,11 +82,16 @@ def evaluate(
 
 
 def bench(
-    model: Path = typer.Argument(
-        ..., help="Model .tflite to time (the first row; ratios are to it).", show_default=False
+    model: list[Path] = typer.Argument(
+        ...,
+        help="Model .tflite to time (the first row; ratios are to it), optionally more.",
+        show_default=False,
     ),
     compare: list[Path] = typer.Option(
-        None, "--compare", "-c", help="More .tflite files to time in the same run (repeat the option)."
+        None,
+        "--compare",
+        "-c",
+        help="More .tflite files to time in the same run: --compare A.tflite B.tflite.",
     ),
     delegate: str = typer.Option("xnnpack", "--delegate", help="Comma-separated delegates: " + DELEGATE_HELP),
     threads: str = typer.Option("1", "--threads", help="Comma-separated thread counts, e.g. 1,2,4."),
@@ -109,7 +114,8 @@ def bench(
     if json_path is not None:
         check_parent_exists(json_path)
     facts, rows = run_bench(
-        [model, *(compare or [])],
+        # `bench A --compare B C` parses C as a positional: keep the order the user typed.
+        [model[0], *(compare or []), *model[1:]],
         delegates=_split_list(delegate, "--delegate"),
         threads=thread_counts,
         runs=runs,

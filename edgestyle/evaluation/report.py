@@ -43,6 +43,8 @@ def fmt(value: Any, style: str = "g3") -> str:
         return "-"
     if style == "x":
         return f"{value:.2f}x" if abs(value) >= 0.1 else f"{value:.2g}x"
+    if style == "ms":
+        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
     if style == "db":
         return f"{value:.2f} dB"
     if style.startswith("f"):
@@ -138,9 +140,9 @@ def bench_table(
                 r["label"],
                 r["delegate"],
                 str(r["threads"]),
-                fmt(r["median_ms"], "f1"),
-                f"{fmt(r['p10_ms'], 'f1')}-{fmt(r['p90_ms'], 'f1')}",
-                fmt(r["fps"], "f1"),
+                fmt(r["median_ms"], "ms"),
+                f"{fmt(r['p10_ms'], 'ms')}-{fmt(r['p90_ms'], 'ms')}",
+                fmt(r["fps"], "ms"),
                 fmt(r["ratio"], "x"),
                 _si(f.get("macs_per_frame")),
                 _si(f.get("params")),
