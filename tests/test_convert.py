@@ -84,10 +84,8 @@ def test_every_target_is_written_with_its_contract_embedded_and_beside_it(conver
 def test_each_target_runs_in_litert_at_its_fixed_size(converted):
     for target in ("cpu-int8", "gpu-fp16", "fp32"):
         path = converted.paths[target]
-        model = TFLiteModel(path)
-        assert model.backend == "ai-edge-litert"
-        contract = load_contract(path)
-        outputs = rep.run_clip(model, clip_u8(2), np.asarray(contract.style.vectors[0]), contract)
+        assert TFLiteModel(path).backend == "ai-edge-litert"
+        outputs = rep.run_clip(path, clip_u8(2), "a")
         assert outputs[0].shape == (SIZE[1], SIZE[0], 3) and outputs[0].dtype == np.uint8
 
 
@@ -109,14 +107,10 @@ def test_int8_takes_camera_bytes_and_keeps_states_int8_with_equal_quantization(c
 def test_state_round_trips_across_frames(converted):
     """Fed back byte for byte, the int8 state carries the float model's memory (not zeros, not noise)."""
     path = converted.paths["cpu-int8"]
-    contract = load_contract(path)
-    style = np.asarray(contract.style.vectors[0])
     frames = clip_u8(12)
-    recurrent = rep.run_clip(TFLiteModel(path), frames, style, contract)
-    reference = rep.run_clip(
-        TFLiteModel(converted.paths["fp32"]), frames, style, load_contract(converted.paths["fp32"])
-    )
-    fresh = rep.run_clip(TFLiteModel(path), frames[-1:], style, contract)  # last frame from a zero state
+    recurrent = rep.run_clip(path, frames, "a")
+    reference = rep.run_clip(converted.paths["fp32"], frames, "a")
+    fresh = rep.run_clip(path, frames[-1:], "a")  # the last frame from a zero state
     state_effect = np.abs(recurrent[-1].astype(int) - fresh[0].astype(int)).max()
     assert state_effect > 0, "the state fed back changes nothing: it is not carried"
     from edgestyle.evaluation.metrics import psnr
@@ -125,13 +119,10 @@ def test_state_round_trips_across_frames(converted):
 
 
 def test_int8_output_stays_within_tolerance_of_float_on_a_generated_clip(converted):
-    contract = load_contract(converted.paths["cpu-int8"])
-    style = np.asarray(contract.style.vectors[1])  # not the style the report measures with
+    blend = {"a": 0.3, "b": 0.7}  # not the style the report measures with
     frames = clip_u8(30, seed=7)
-    reference = rep.run_clip(
-        TFLiteModel(converted.paths["fp32"]), frames, style, load_contract(converted.paths["fp32"])
-    )
-    int8 = rep.run_clip(TFLiteModel(converted.paths["cpu-int8"]), frames, style, contract)
+    reference = rep.run_clip(converted.paths["fp32"], frames, blend)
+    int8 = rep.run_clip(converted.paths["cpu-int8"], frames, blend)
     clip_psnr, worst, mean_ssim = rep.fidelity(reference, int8)
     assert clip_psnr >= INT8_MIN_PSNR_DB and worst >= INT8_MIN_PSNR_DB - 3
     assert mean_ssim > 0.95
@@ -159,18 +150,14 @@ def test_a_baked_style_gives_the_frames_of_the_style_input_set_to_it(converted, 
     contract = load_contract(baked.paths["fp32"])
     assert contract.style is None and contract.baked_style == "b"
     assert "style" not in TFLiteModel(baked.paths["cpu-int8"]).inputs
-    live = load_contract(converted.paths["fp32"])
-    vector = np.asarray(live.style.vector("b"))
+    vector = np.asarray(load_contract(converted.paths["fp32"]).style.vector("b"))
     frames = clip_u8(6)
-    with_input = rep.run_clip(TFLiteModel(converted.paths["fp32"]), frames, vector, live)
-    folded = rep.run_clip(TFLiteModel(baked.paths["fp32"]), frames, None, contract)
+    with_input = rep.run_clip(converted.paths["fp32"], frames, vector)
+    folded = rep.run_clip(baked.paths["fp32"], frames, None)
     for a, b in zip(with_input, folded, strict=True):
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1
-    live8 = load_contract(converted.paths["cpu-int8"])
-    int8_input = rep.run_clip(TFLiteModel(converted.paths["cpu-int8"]), frames, vector, live8)
-    int8_baked = rep.run_clip(
-        TFLiteModel(baked.paths["cpu-int8"]), frames, None, load_contract(baked.paths["cpu-int8"])
-    )
+    int8_input = rep.run_clip(converted.paths["cpu-int8"], frames, vector)
+    int8_baked = rep.run_clip(baked.paths["cpu-int8"], frames, None)
     assert rep.fidelity(int8_input, int8_baked)[0] >= INT8_MIN_PSNR_DB
 
 

@@ -225,9 +225,7 @@ def _validate(source, built: _Built, width, height, style, style_vector, calib_d
         clip=clip_label,
     )
     reference_path = built.paths["fp32"]
-    reference = rep.run_clip(
-        TFLiteModel(reference_path, "xnnpack"), clip_u8, clip_style, built.contracts["fp32"]
-    )
+    reference = rep.run_clip(reference_path, clip_u8, clip_style)
     for preset in built.presets:
         path = built.paths.get(preset.name)
         if path is None:
@@ -244,7 +242,7 @@ def _validate(source, built: _Built, width, height, style, style_vector, calib_d
         else:
             model = TFLiteModel(path, preset.latency_delegate)
             contract = built.contracts[preset.name]
-            outputs = rep.run_clip(model, clip_u8, clip_style, contract)
+            outputs = rep.run_clip(path, clip_u8, clip_style, preset.latency_delegate)
             t.frames = len(outputs)
             t.psnr_db, t.worst_frame_psnr_db, t.ssim = rep.fidelity(reference, outputs)
             t.latency_ms = rep.cpu_latency_ms(path, preset.latency_delegate, runs=latency_runs)

@@ -13,14 +13,15 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import statistics
-import time
+import os
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from edgestyle.errors import EdgestyleError
 
 MIN_INT8_PSNR_DB = 35.0
 
@@ -165,66 +166,39 @@ def _json_default(value: Any) -> Any:
 
 
 def run_clip(
-    model: Any, frames_rgb: list[np.ndarray], style: np.ndarray | None, contract: Any
+    path: Path, frames_rgb: list[np.ndarray], style: Any = None, delegate: str = "xnnpack"
 ) -> list[np.ndarray]:
-    """uint8 RGB outputs of ``model`` (a TFLiteModel) run recurrently over uint8 RGB ``frames_rgb``.
+    """uint8 RGB outputs of the model at ``path`` run recurrently over uint8 RGB ``frames_rgb``.
 
-    States start at zero and are fed back; a pair whose quantization differs is requantized
-    through float (the slow path the converter's equal quantization avoids).
+    Runs through the board's own :class:`~edgestyle.runtime.stylizer.Stylizer` (zero state at
+    the start, state fed back, requantized only if a pair's quantization differs), with scene-cut
+    resets off. ``style``: a name, ``{name: weight}``, a vector, or None (default / baked).
     """
-    from edgestyle.runtime.interpreter import frame_to_tensor, from_tensor, tensor_to_frame, to_tensor
+    from edgestyle.runtime.stylizer import Stylizer
 
-    frame_in = model.inputs[contract.frame_input.name]
-    frame_out = model.outputs[contract.frame_output.name]
-    pairs = [(model.inputs[s.input], model.outputs[s.output]) for s in contract.states]
-    states = [to_tensor(np.zeros(i.shape, np.float32), i) for i, _ in pairs]
-    if style is not None and contract.style is not None:
-        info = model.inputs[contract.style.input]
-        model.set(info.key, to_tensor(np.asarray(style, np.float32).reshape(info.shape), info))
-    outputs = []
-    for frame in frames_rgb:
-        model.set(frame_in.key, frame_to_tensor(frame[None], frame_in))
-        for (info_in, _), state in zip(pairs, states, strict=True):
-            model.set(info_in.key, state)
-        model.invoke()
-        outputs.append(tensor_to_frame(model.get(frame_out.key), frame_out)[0])
-        states = []
-        for info_in, info_out in pairs:
-            value = model.get(info_out.key)
-            same = (info_in.dtype, info_in.scale, info_in.zero_point) == (
-                info_out.dtype,
-                info_out.scale,
-                info_out.zero_point,
-            )
-            states.append(value.copy() if same else to_tensor(from_tensor(value, info_out), info_in))
-    return outputs
+    stylizer = Stylizer(path, delegate=delegate, style=style, scene_cut_threshold=None)
+    return [stylizer.step(frame) for frame in frames_rgb]
 
 
 def fidelity(reference: list[np.ndarray], outputs: list[np.ndarray]) -> tuple[float, float, float]:
     """(clip PSNR dB, worst-frame PSNR dB, mean SSIM) of uint8 ``outputs`` against ``reference``."""
-    from edgestyle.evaluation.metrics import psnr, ssim
+    from edgestyle.evaluation.scoring import fidelity as scores
 
-    clip = psnr(np.stack(reference), np.stack(outputs))
-    worst = min(psnr(r, o) for r, o in zip(reference, outputs, strict=True))
-    mean_ssim = float(np.mean([ssim(r, o) for r, o in zip(reference, outputs, strict=True)]))
-    return clip, worst, mean_ssim
+    result = scores(outputs, reference)
+    return result["psnr"], result["psnr_min"], result["ssim"]
 
 
 def cpu_latency_ms(
     path: Path, delegate: str = "xnnpack", threads: int | None = None, runs: int = 10
 ) -> float:
-    """Median wall time of one invoke (inputs left as allocated) after two warm-up runs."""
-    from edgestyle.runtime.interpreter import TFLiteModel
+    """Median milliseconds per invoke, timed by ``edgestyle bench``'s own loop (two warm-up runs)."""
+    from edgestyle.evaluation.bench import bench_setting
 
-    model = TFLiteModel(path, delegate=delegate, threads=threads)
-    for _ in range(2):
-        model.invoke()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        model.invoke()
-        times.append(time.perf_counter() - start)
-    return 1000.0 * statistics.median(times)
+    threads = threads or os.cpu_count() or 1
+    row = bench_setting([Path(path)], [Path(path).name], delegate, threads, runs, warmup=2)[0]
+    if row.median_ms is None:
+        raise EdgestyleError(f"cannot time {Path(path).name}: {row.error}")
+    return row.median_ms
 
 
 def op_counts(model_bytes: bytes) -> dict[str, int]:
