@@ -2,9 +2,145 @@
 
 from __future__ import annotations
 
-from edgestyle.errors import NotBuiltYet
+import re
+from pathlib import Path
+
+import typer
+
+from edgestyle.errors import EdgestyleError
 
 
-def train() -> None:
-    """Train a recurrent, style-conditioned generator against conditional PatchGAN discriminators."""
-    raise NotBuiltYet("'edgestyle train' is not built yet")
+def parse_duration(text: str | None) -> float | None:
+    """``90``, ``90s``, ``45m``, ``1.5h`` -> seconds."""
+    if not text:
+        return None
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smh]?)\s*", text)
+    if not match:
+        raise EdgestyleError(f"bad --time-budget {text!r}; use e.g. 600, 45m or 1.5h")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+
+
+def train(
+    data: list[Path] = typer.Argument(
+        ...,
+        help="Training material: folders of photos, frame sequences (numbered images) and/or video files.",
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Model directory to write (edgestyle convert reads it)."
+    ),
+    teacher: str | None = typer.Option(
+        None,
+        "--teacher",
+        help="Distil one style from a per-frame teacher: cartoon, stylization, MODEL.tflite, a SavedModel dir, "
+        "or magenta:DIR@STYLE.jpg (Magenta predictor+transfer pair).",
+    ),
+    style_image: Path | None = typer.Option(
+        None,
+        "--style-image",
+        help="Perceptual mode (VGG16 content + Gram style), or the style image of a Magenta teacher.",
+    ),
+    style: list[str] = typer.Option(
+        [],
+        "--style",
+        help="NAME=SPEC, repeatable, for a multi-style model; SPEC is a teacher spec or a style image file.",
+    ),
+    config_file: Path | None = typer.Option(
+        None, "--config", help="JSON or TOML training config (see docs/training.md)."
+    ),
+    overrides: list[str] = typer.Option(
+        [], "--set", help="Override a config field, e.g. --set weights.temporal=4."
+    ),
+    max_steps: int | None = typer.Option(
+        None, "--max-steps", help="Train until this many steps in total (resumed runs count)."
+    ),
+    time_budget: str | None = typer.Option(
+        None, "--time-budget", help="Stop and save after this long, e.g. 45m."
+    ),
+    batch: int | None = typer.Option(None, "--batch", help="Clips per step (over all devices)."),
+    crop: int | None = typer.Option(
+        None, "--crop", help="Training crop size in pixels (multiple of the stride)."
+    ),
+    clip_len: int | None = typer.Option(None, "--clip-len", help="Frames per training clip."),
+    cell: str | None = typer.Option(None, "--cell", help="Recurrent cell: gru (default) or lstm."),
+    base_channels: int | None = typer.Option(
+        None, "--base-channels", help="Generator width (16 = default, ~0.34 GMAC)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Random seed; the same seed and data repeat a run."),
+    checkpoint_every: int | None = typer.Option(
+        None, "--checkpoint-every", help="Save a checkpoint every N steps."
+    ),
+    vgg_weights: str | None = typer.Option(
+        None,
+        "--vgg-weights",
+        help="VGG16 notop weights .h5 for perceptual mode on offline machines (default: download).",
+    ),
+    cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Where teacher outputs are cached."),
+    strategy: str = typer.Option(
+        "auto", "--strategy", help="auto, default, mirrored (all local GPUs) or multiworker (TF_CONFIG)."
+    ),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Ignore and delete checkpoints in --out instead of resuming."
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
+) -> None:
+    """Train a recurrent, style-conditioned generator against conditional PatchGAN discriminators.
+
+    A run resumes from OUT/checkpoints when they exist. Ctrl-C stops cleanly: the checkpoint and
+    the model directory are written before exiting.
+    """
+    import os
+    import signal
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        raise EdgestyleError("training needs TensorFlow: pip install 'edgestyle[train]'") from None
+
+    from edgestyle.train.config import load_config, set_field
+    from edgestyle.train.run import train_model
+    from edgestyle.train.styles import collect_styles
+
+    config = load_config(config_file, overrides)
+    flags = {
+        "max_steps": max_steps,
+        "batch": batch,
+        "crop": crop,
+        "clip_len": clip_len,
+        "generator.cell": cell,
+        "generator.base_channels": base_channels,
+        "seed": seed,
+        "checkpoint_every": checkpoint_every,
+        "vgg_weights": vgg_weights,
+        "time_budget": parse_duration(time_budget),
+    }
+    for key, value in flags.items():
+        if value is not None:
+            set_field(config, key, value)
+    try:
+        config.generator.__post_init__()
+    except ValueError as exc:
+        raise EdgestyleError(f"generator config: {exc}") from None
+    config.validate()
+    styles = collect_styles(style, teacher, str(style_image) if style_image else None)
+
+    def stop_on_sigterm(signum, frame):  # finish like Ctrl-C: checkpoint + model directory
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
+    try:
+        summary = train_model(
+            [str(p) for p in data], out, styles, config, cache_dir, strategy, fresh, progress=not quiet
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    losses = ", ".join(f"{k} {v:.4f}" for k, v in summary["final_losses"].items())
+    typer.echo(
+        f"trained steps {summary['start_step']}..{summary['end_step']} ({summary['stopped_by']}) in "
+        f"{summary['seconds']:.0f} s, {summary['steps_per_second']} steps/s; "
+        f"{summary['macs_per_frame'] / 1e9:.3f} GMAC/frame at 384x384, {summary['params']:,} params"
+    )
+    typer.echo(f"losses: {losses}")
+    typer.echo(f"model directory: {out}  (next: edgestyle convert {out})")
+    if summary["stopped_by"] == "interrupted":
+        raise typer.Exit(130)
