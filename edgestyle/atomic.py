@@ -16,6 +16,20 @@ from pathlib import Path
 from edgestyle.errors import EdgestyleError
 
 
+def default_file_mode() -> int:
+    """0666 less the process umask, read without changing it (os.umask would race with threads).
+
+    mkstemp creates private (0600) files; a finished output should get the usual permissions.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o644
+
+
 def check_parent_exists(path: Path) -> None:
     """Fail with one clear line when the output's directory does not exist."""
     parent = Path(path).resolve().parent
@@ -38,6 +52,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():
+            os.chmod(tmp, default_file_mode())
         os.replace(tmp, target)
     finally:
         if tmp.exists():
