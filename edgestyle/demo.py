@@ -51,7 +51,7 @@ def run_demo(out_dir: Path, model: str | None = None, frames: int = 90) -> tuple
     video, sheet = out_dir / "demo.mp4", out_dir / "demo_sheet.png"
     first_style = list(columns)[1]
     with VideoFileWriter(video, FPS, (clip[0].shape[1] * 2, clip[0].shape[0])) as writer:
-        for frame, styled in zip(clip, columns[first_style]):
+        for frame, styled in zip(clip, columns[first_style], strict=True):
             writer.write(side_by_side(frame, styled))
     write_png(sheet, contact_sheet(columns, pick_frames(len(clip), 4), tile_width=256))
     return video, sheet
