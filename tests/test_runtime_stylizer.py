@@ -40,9 +40,9 @@ def test_output_has_the_input_size_and_layout(scene):
     assert s.process(cv2.cvtColor(scene[1], cv2.COLOR_BGR2GRAY)).shape == scene[1].shape
 
 
-def manual_loop(frames: list[np.ndarray], style_vector: list[float]) -> list[np.ndarray]:
+def manual_loop(model_path: Path, frames: list[np.ndarray], style_vector: list[float]) -> list[np.ndarray]:
     """The state loop written out by hand against TFLiteModel, as a reference for the Stylizer."""
-    m = TFLiteModel(DEV_MODEL)
+    m = TFLiteModel(model_path)
     fi, so, si = m.inputs["frame"], m.outputs["state_out_0"], m.inputs["state_in_0"]
     state = to_tensor(np.zeros(si.shape, np.float32), si)
     style = to_tensor(
@@ -50,8 +50,7 @@ def manual_loop(frames: list[np.ndarray], style_vector: list[float]) -> list[np.
     )
     outs = []
     for f in frames:
-        rgb = cv2.cvtColor(cv2.resize(f, (32, 32), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
-        m.set("frame", frame_to_tensor(rgb, fi)[None])
+        m.set("frame", frame_to_tensor(cv2.cvtColor(f, cv2.COLOR_BGR2RGB), fi)[None])
         m.set("state_in_0", state)
         m.set("style", style)
         m.invoke()
@@ -60,14 +59,17 @@ def manual_loop(frames: list[np.ndarray], style_vector: list[float]) -> list[np.
     return outs
 
 
-def test_state_is_carried_like_a_manual_loop(scene):
-    small = [cv2.resize(f, (32, 32), interpolation=cv2.INTER_AREA) for f in scene]
-    stateful = Stylizer(DEV_MODEL, style="a")
+@pytest.mark.parametrize("which", ["dev", "shared"])
+def test_state_is_carried_like_a_manual_loop(scene, which, tiny_stateful_tflite):
+    """Both fixtures: ours requantizes the state (pair scales differ), the converter's copies it."""
+    path = DEV_MODEL if which == "dev" else tiny_stateful_tflite
+    stateful = Stylizer(path, style="a")
+    small = [cv2.resize(f, stateful.input_size, interpolation=cv2.INTER_AREA) for f in scene]
     got = [stateful.step(cv2.cvtColor(f, cv2.COLOR_BGR2RGB)) for f in small]
-    expected = manual_loop(small, [1.0, 0.0])
+    expected = manual_loop(path, small, stateful.contract.style.vector("a"))
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
-    stateless = Stylizer(DEV_MODEL, style="a")
+    stateless = Stylizer(path, style="a")
     fresh = []
     for f in small:
         stateless.reset()
