@@ -43,6 +43,7 @@ class ModelRun:
     role: str  # "model", "float", "teacher"
     outputs: list[np.ndarray]
     native_size: tuple[int, int] | None = None  # the size the model itself runs at, when fixed
+    ours: bool = False  # carries our contract: a converted edgestyle model (compared with --float-model)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
 
@@ -110,6 +111,7 @@ class Runner:
     process: Callable[[np.ndarray], np.ndarray]  # BGR uint8 -> BGR uint8 (any size)
     native_size: tuple[int, int] | None = None
     stylizer: Any = None  # the Stylizer, for our .tflite models (state resets are reported)
+    ours: bool = False
 
 
 def open_tflite(
@@ -137,6 +139,7 @@ def open_tflite(
         process=stylizer.process,
         native_size=tuple(stylizer.input_size),
         stylizer=stylizer,
+        ours=not stylizer.contract.inferred,
     )
 
 
@@ -204,7 +207,9 @@ def load_reference(spec: str, style_image: str | None) -> RgbFunction:
 
 def run_over_clip(runner: Runner, clip: Clip, progress: Progress | None = None) -> ModelRun:
     """Process every frame in order (state carried) and keep the outputs at the clip's size."""
-    run = ModelRun(label=runner.label, role=runner.role, outputs=[], native_size=runner.native_size)
+    run = ModelRun(
+        label=runner.label, role=runner.role, outputs=[], native_size=runner.native_size, ours=runner.ours
+    )
     if runner.native_size and runner.native_size != clip.size:
         w, h = runner.native_size
         run.notes.append(

@@ -92,8 +92,9 @@ def score_clip(
     rows = [score_run("input", "input", clip.frames, pairs, input_error, {}, style_bgr)]
     for label, run in zip(labels, runs, strict=True):
         own = {name: ref for name, ref in references.items() if ref is not run.outputs}
-        if run.role == "teacher":
-            own.pop("float", None)  # the float model is judged against the teacher, not the other way
+        if run.role == "teacher" or not run.ours:
+            # int8-vs-float is about our converted models; peers and the teacher are not versions of it.
+            own.pop("float", None)
         row = score_run(label, run.role, run.outputs, pairs, input_error, own, style_bgr)
         row["native_size"] = list(run.native_size) if run.native_size else None
         row["seconds"] = run.seconds
