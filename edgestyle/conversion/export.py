@@ -43,12 +43,29 @@ class Source:
         return [(s["input"], s["output"]) for s in self.meta.get("states", [])]
 
     def style_vector(self, name: str) -> list[float]:
-        table = self.style
-        if not table:
-            raise EdgestyleError(f"--style {name}: model {self.name} has no style input to bake")
-        if name not in table["names"]:
-            raise EdgestyleError(f"unknown style {name!r}; this model has: {', '.join(table['names'])}")
-        return table["vectors"][table["names"].index(name)]
+        return style_vector_of(self.meta, name)
+
+
+def style_vector_of(meta: dict[str, Any], name: str) -> list[float]:
+    """The named style's vector from a model directory's metadata, or a one-line error."""
+    table = meta.get("style")
+    if not table:
+        raise EdgestyleError(f"--style {name}: model {meta.get('name')} has no style input to bake")
+    if name not in table["names"]:
+        raise EdgestyleError(f"unknown style {name!r}; this model has: {', '.join(table['names'])}")
+    return table["vectors"][table["names"].index(name)]
+
+
+def read_source_meta(model_dir: str | Path) -> dict[str, Any]:
+    """``edgestyle.json`` of ``model_dir`` without TensorFlow: the checks that need no model."""
+    from edgestyle.train.model_dir import read_metadata
+
+    path = Path(model_dir)
+    if path.exists() and not path.is_dir():
+        raise EdgestyleError(
+            f"not a directory: {path} (pass the model directory written by 'edgestyle train')"
+        )
+    return read_metadata(path)
 
 
 def load_source(model_dir: str | Path) -> Source:
@@ -56,12 +73,6 @@ def load_source(model_dir: str | Path) -> Source:
     from edgestyle.train.model_dir import load_generator_config, load_model_dir
 
     path = Path(model_dir)
-    if not path.exists():
-        raise EdgestyleError(f"model directory not found: {path}")
-    if not path.is_dir():
-        raise EdgestyleError(
-            f"not a directory: {path} (pass the model directory written by 'edgestyle train')"
-        )
     model, meta = load_model_dir(path)
     try:
         config = load_generator_config(meta)
@@ -70,9 +81,8 @@ def load_source(model_dir: str | Path) -> Source:
     return Source(path, model, config, meta)
 
 
-def check_size(source: Source, width: int, height: int) -> None:
+def check_size(stride: int, width: int, height: int) -> None:
     """An input size the architecture can take: positive and a multiple of the stride."""
-    stride = source.stride
     if width <= 0 or height <= 0:
         raise EdgestyleError(f"input size {width}x{height} must be positive")
     if width % stride or height % stride:
@@ -89,7 +99,7 @@ def step_model(source: Source, width: int, height: int, style: list[float] | Non
 
     from edgestyle.train.generator import resized_generator
 
-    check_size(source, width, height)
+    check_size(source.stride, width, height)
     fixed = resized_generator(source.model, source.config, height, width)
     inputs = {
         key: keras.Input(tuple(t.shape[1:]), batch_size=1, name=key, dtype="float32")

@@ -62,9 +62,10 @@ def convert_model_dir(
     ``calibration`` is a folder of real frames (images or videos; default: a generated clip).
     Returns the written paths by preset name and the validation report.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from edgestyle.conversion.export import check_size, load_source
+    from edgestyle.conversion import calibration as calib
+    from edgestyle.conversion.export import check_size, load_source, read_source_meta, style_vector_of
     from edgestyle.conversion.presets import BUILTIN, resolve_targets
+    from edgestyle.conversion.quantize import quiet_native_logs
 
     say = progress or (lambda message: None)
     presets = resolve_targets(targets)
@@ -73,17 +74,32 @@ def convert_model_dir(
     if BUILTIN["fp32"] not in presets:
         presets.append(BUILTIN["fp32"])
     width, height = input_size
-    source = load_source(model_dir)
-    check_size(source, width, height)
-    style_vector = np.asarray(source.style_vector(style), np.float32) if style else None
+    # Everything a user can get wrong is checked before TensorFlow loads (seconds saved per typo).
+    meta = read_source_meta(model_dir)
+    check_size(int(meta["stride"]), width, height)
+    style_vector = np.asarray(style_vector_of(meta, style), np.float32) if style else None
     calib_dir = Path(calibration) if calibration is not None else None
+    frames = (
+        calib.read_frame_folder(calib_dir, width, height, limit=CALIBRATION_FRAMES)
+        if calib_dir is not None
+        else calib.generated_frames(width, height, CALIBRATION_FRAMES)
+    )
+    label = f"{len(frames)} frames from {calib_dir}" if calib_dir else f"{len(frames)} generated frames"
+    say("loading the model")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with quiet_native_logs():  # TensorFlow's import-time chatter on stderr
+        import tensorflow  # noqa: F401
+
+        source = load_source(model_dir)
 
     out = Path(out_dir) if out_dir is not None else Path(model_dir) / "export"
     if not out.parent.is_dir():
         raise EdgestyleError(f"output folder's parent does not exist: {out.parent}")
     stem = f"{source.name}_{width}x{height}" + (f"_{style}" if style else "")
     with _work_dir(out) as work:
-        built = _build(source, presets, work, stem, width, height, style, style_vector, calib_dir, say)
+        built = _build(
+            source, presets, work, stem, (width, height), style, style_vector, (frames, label), say
+        )
         result = ConversionResult(paths={}, report=None, edgetpu_command=built.edgetpu_command)
         if report:
             say("validating every target on a recurrent clip")
@@ -111,7 +127,7 @@ class _Built:
     edgetpu_command: str | None = None
 
 
-def _build(source, presets, work, stem, width, height, style, style_vector, calib_dir, say) -> _Built:
+def _build(source, presets, work, stem, size, style, style_vector, calibration, say) -> _Built:
     from edgestyle.contract import embed_contract, sidecar_path
     from edgestyle.conversion import calibration as calib
     from edgestyle.conversion.contracts import build_contract
@@ -120,13 +136,7 @@ def _build(source, presets, work, stem, width, height, style, style_vector, cali
     from edgestyle.conversion.io_types import set_integer_io
     from edgestyle.conversion.quantize import convert_saved_model
 
-    frames = (
-        calib.read_frame_folder(calib_dir, width, height, limit=CALIBRATION_FRAMES)
-        if calib_dir is not None
-        else calib.generated_frames(width, height, CALIBRATION_FRAMES)
-    )
-    label = f"{len(frames)} frames from {calib_dir}" if calib_dir else f"{len(frames)} generated frames"
-
+    (width, height), (frames, label) = size, calibration
     say(f"exporting the generator at {width}x{height}")
     saved_model = export_saved_model(step_model(source, width, height, style_vector), work / "saved_model")
 
