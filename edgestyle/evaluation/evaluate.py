@@ -91,7 +91,11 @@ def evaluate_video(
         **scores,
     }
     out.mkdir(parents=True, exist_ok=True)
-    columns = {"input": clip.frames, **dict(zip(frame_labels(runs), (r.outputs for r in runs), strict=True))}
+    labels = [
+        label if run.role == "model" else f"{label} ({run.role})"
+        for label, run in zip(frame_labels(runs), runs, strict=True)
+    ]
+    columns = {"input": clip.frames, **dict(zip(labels, (r.outputs for r in runs), strict=True))}
     write_png(out / "contact_sheet.png", contact_sheet(columns, pick_frames(len(clip.frames), SHEET_FRAMES)))
     series = {row["label"]: row["warping_error_per_pair"] for row in report["rows"]}
     write_png(
