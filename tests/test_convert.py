@@ -48,9 +48,26 @@ def clip_u8(count: int = 30, seed: int = 5) -> list[np.ndarray]:
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
-    from edgestyle.train.model_dir import make_untrained_model_dir
+    """A tiny generator trained for a few steps by the real trainer on two OpenCV teachers ("a", "b")."""
+    import cv2
 
-    return make_untrained_model_dir(tmp_path_factory.mktemp("model") / "tiny", styles=("a", "b"))
+    from edgestyle.synthetic import moving_scene
+    from edgestyle.train.config import TrainConfig
+    from edgestyle.train.generator import tiny_config
+    from edgestyle.train.run import train_model
+    from edgestyle.train.styles import StyleSource
+
+    root = tmp_path_factory.mktemp("convert_train")
+    (root / "stills").mkdir()
+    for seed in range(3):
+        cv2.imwrite(str(root / "stills" / f"p{seed}.png"), moving_scene(1, 96, 72, seed=seed)[0])
+    config = TrainConfig(
+        generator=tiny_config(), clip_len=2, crop=32, batch=1, max_steps=6, workers=1, max_side=96,
+        checkpoint_every=1000, log_every=1000, image_every=1000,
+    )  # fmt: skip
+    styles = [StyleSource("a", teacher="cartoon"), StyleSource("b", teacher="stylization")]
+    train_model([str(root / "stills")], root / "tiny", styles, config, root / "cache", progress=False)
+    return root / "tiny"
 
 
 @pytest.fixture(scope="module")
@@ -143,10 +160,21 @@ def test_report_measures_every_runnable_target_and_is_saved(converted, model_dir
     assert "| cpu-int8 |" in markdown and "PSNR" in markdown
 
 
-def test_a_baked_style_gives_the_frames_of_the_style_input_set_to_it(converted, model_dir, tmp_path):
-    baked = convert_model_dir(
-        model_dir, out_dir=tmp_path / "baked", targets="cpu", input_size=SIZE, style="b", report=False
-    )
+@pytest.fixture(scope="module")
+def baked(model_dir, tmp_path_factory):
+    """Style "b" baked in, targets=edgetpu alone, with no edgetpu_compiler on PATH."""
+    old_path = os.environ["PATH"]
+    os.environ["PATH"] = str(tmp_path_factory.mktemp("empty_bin"))
+    try:
+        out = tmp_path_factory.mktemp("baked") / "export"
+        return convert_model_dir(
+            model_dir, out_dir=out, targets="edgetpu", input_size=SIZE, style="b", report=False
+        )
+    finally:
+        os.environ["PATH"] = old_path
+
+
+def test_a_baked_style_gives_the_frames_of_the_style_input_set_to_it(converted, baked):
     contract = load_contract(baked.paths["fp32"])
     assert contract.style is None and contract.baked_style == "b"
     assert "style" not in TFLiteModel(baked.paths["cpu-int8"]).inputs
@@ -161,15 +189,10 @@ def test_a_baked_style_gives_the_frames_of_the_style_input_set_to_it(converted, 
     assert rep.fidelity(int8_input, int8_baked)[0] >= INT8_MIN_PSNR_DB
 
 
-def test_without_the_compiler_the_int8_model_is_written_and_the_command_given(
-    model_dir, tmp_path, monkeypatch
-):
-    monkeypatch.setenv("PATH", str(tmp_path))  # no edgetpu_compiler here
-    result = convert_model_dir(
-        model_dir, out_dir=tmp_path / "tpu", targets="edgetpu", input_size=SIZE, report=False
-    )
-    assert "edgetpu" not in result.paths and result.paths["cpu-int8"].is_file()
-    assert result.edgetpu_command == f"edgetpu_compiler -s -o . {result.paths['cpu-int8'].name}"
+def test_without_the_compiler_the_int8_model_is_written_and_the_command_given(baked):
+    assert set(baked.paths) == {"cpu-int8", "fp32"}
+    assert baked.paths["cpu-int8"].name == "tiny_32x32_b_int8.tflite"
+    assert baked.edgetpu_command == "edgetpu_compiler -s -o . tiny_32x32_b_int8.tflite"
 
 
 # -- bad input: one clear error, nothing written ------------------------------------------------
@@ -194,7 +217,9 @@ def test_corrupt_generator_file(model_dir, tmp_path):
     import shutil
 
     broken = tmp_path / "broken"
-    shutil.copytree(model_dir, broken, ignore=shutil.ignore_patterns("export", "saved_model"))
+    shutil.copytree(
+        model_dir, broken, ignore=shutil.ignore_patterns("export", "saved_model", "checkpoints", "logs")
+    )
     (broken / "generator.keras").write_bytes(b"not a keras file")
     assert_fails("cannot load", tmp_path / "out", model_dir=broken)
 
