@@ -27,13 +27,16 @@ from edgestyle.train.discriminators import (
     stack_frames,
 )
 from edgestyle.train.generator import build_generator
-from edgestyle.train.model_dir import CHECKPOINT_DIR
+from edgestyle.train.model_dir import CHECKPOINT_DIR, LOG_DIR
 
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 
 
 def make_strategy(kind: str = "auto", devices: list[str] | None = None) -> tf.distribute.Strategy:
-    """``auto``: multi-worker when ``TF_CONFIG`` is set, mirrored over several GPUs, else the default."""
+    """``auto``: multi-worker when ``TF_CONFIG`` is set, mirrored over several GPUs, else the default.
+
+    ``mirrored`` without GPUs mirrors over the logical CPU devices (how the tests exercise it).
+    """
     if kind not in STRATEGIES:
         raise EdgestyleError(f"unknown distribution strategy {kind!r}; choose one of {', '.join(STRATEGIES)}")
     if kind == "auto":
@@ -44,6 +47,8 @@ def make_strategy(kind: str = "auto", devices: list[str] | None = None) -> tf.di
         else:
             kind = "default"
     if kind == "mirrored":
+        if devices is None and not tf.config.list_logical_devices("GPU"):
+            devices = [d.name for d in tf.config.list_logical_devices("CPU")]  # e.g. split logical CPUs
         return tf.distribute.MirroredStrategy(devices)
     if kind == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
@@ -277,7 +282,7 @@ class Trainer:
         dist_ds = self.strategy.distribute_datasets_from_function(dataset_fn)
         iterator = iter(dist_ds)
         writer = (
-            tf.summary.create_file_writer(str(self.out_dir / "logs"))
+            tf.summary.create_file_writer(str(self.out_dir / LOG_DIR))
             if self.chief
             else tf.summary.create_noop_writer()
         )

@@ -6,8 +6,9 @@ Layout (format ``edgestyle.modeldir/1``)::
     model_dir/generator.keras     the Keras 3 generator (size-agnostic single-frame step)
     model_dir/saved_model/        tf_saved_model export of the same step (named dict I/O)
     model_dir/checkpoints/        training checkpoints (kept so a run can be resumed or extended)
+    model_dir/logs/               TensorBoard events
 
-Everything but ``checkpoints/`` is written into a temporary directory and swapped in at the end,
+Everything but ``checkpoints/`` and ``logs/`` is written into a temporary directory and swapped in at the end,
 so a crash never leaves a model directory that looks complete but is not.
 """
 
@@ -26,6 +27,8 @@ META_FILE = "edgestyle.json"
 KERAS_FILE = "generator.keras"
 SAVED_MODEL_DIR = "saved_model"
 CHECKPOINT_DIR = "checkpoints"
+LOG_DIR = "logs"  # TensorBoard events
+KEPT_DIRS = (CHECKPOINT_DIR, LOG_DIR)  # training state carried over when the directory is rewritten
 MACS_SIZE = 384  # MACs are quoted per 384x384 frame, the size of the Magenta peer
 
 
@@ -103,7 +106,7 @@ def save_model_dir(
     baked_style: str | None = None,
     export_saved_model: bool = True,
 ) -> Path:
-    """Write a complete model directory atomically; an existing ``checkpoints/`` is carried over."""
+    """Write a complete model directory atomically; existing ``checkpoints/`` and ``logs/`` are carried over."""
     from edgestyle.atomic import atomic_dir
 
     target = Path(path)
@@ -115,9 +118,9 @@ def save_model_dir(
         if export_saved_model:
             _export_saved_model(model, tmp / SAVED_MODEL_DIR)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
-        old_ckpt = target / CHECKPOINT_DIR
-        if old_ckpt.is_dir():
-            shutil.move(str(old_ckpt), str(tmp / CHECKPOINT_DIR))
+        for kept in KEPT_DIRS:
+            if (target / kept).is_dir():
+                shutil.move(str(target / kept), str(tmp / kept))
     return target
 
 

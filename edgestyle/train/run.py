@@ -32,6 +32,7 @@ def _bar(total: int, desc: str, enabled: bool):
 
 
 def _check_resume(out: Path, identity: dict[str, Any], fresh: bool) -> None:
+    """Refuse to resume checkpoints of a different model; ``fresh`` deletes them instead."""
     from edgestyle.train.model_dir import CHECKPOINT_DIR
 
     ckpt = out / CHECKPOINT_DIR
@@ -45,9 +46,13 @@ def _check_resume(out: Path, identity: dict[str, Any], fresh: bool) -> None:
             raise EdgestyleError(
                 f"{ckpt} holds a run with a different {', '.join(changed)}; use another --out or --fresh to start over"
             )
-    else:
-        ckpt.mkdir(parents=True, exist_ok=True)
-        run_file.write_text(json.dumps(identity, indent=2))
+
+
+def _record_run(out: Path, identity: dict[str, Any]) -> None:
+    from edgestyle.train.model_dir import CHECKPOINT_DIR
+
+    (out / CHECKPOINT_DIR).mkdir(parents=True, exist_ok=True)
+    (out / CHECKPOINT_DIR / RUN_FILE).write_text(json.dumps(identity, indent=2))
 
 
 def train_model(
@@ -75,6 +80,9 @@ def train_model(
     for s in styles:  # fail fast, before minutes of data loading
         if s.style_image and not Path(s.style_image).is_file():
             raise EdgestyleError(f"style image not found: {s.style_image}")
+    names = [s.name for s in styles]
+    identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
+    _check_resume(out, identity, fresh)
     teachers = {i: load_teacher(s.teacher, s.style_image) for i, s in enumerate(styles) if s.teacher}
     style_images = {i: [read_rgb(s.style_image)] for i, s in enumerate(styles) if not s.teacher}
 
@@ -123,15 +131,13 @@ def train_model(
             min_zoom=config.min_zoom,
         ),
     )
-    names = [s.name for s in styles]
     features = [getattr(teachers.get(i), "style_features", None) for i in range(len(styles))]
     vectors = (
         initial_vectors(features, config.generator.style_dim, config.seed)
         if config.generator.style_dim
         else None
     )
-    identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
-    _check_resume(out, identity, fresh)
+    _record_run(out, identity)
 
     macs, params = generator_cost(config.generator)
     _say(

@@ -1,0 +1,209 @@
+"""Training end to end on generated data with tiny models: losses fall, resume, mirrored, perceptual, CLI errors."""
+
+# ruff: noqa: E402
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+tf = pytest.importorskip("tensorflow")
+
+import cv2
+from typer.testing import CliRunner
+
+from edgestyle.cli import app
+from edgestyle.errors import EdgestyleError
+from edgestyle.synthetic import moving_scene
+from edgestyle.train.config import TrainConfig, load_config
+from edgestyle.train.generator import tiny_config, zero_states
+from edgestyle.train.model_dir import load_generator_config, load_model_dir
+from edgestyle.train.run import train_model
+from edgestyle.train.styles import StyleSource
+
+
+@pytest.fixture(scope="session")
+def train_data(tmp_path_factory) -> Path:
+    """stills/ (unrelated pictures), sequence/ (consecutive frames) and clip.avi (a short video)."""
+    root = tmp_path_factory.mktemp("train_data")
+    (root / "stills").mkdir()
+    for seed in range(4):
+        cv2.imwrite(
+            str(root / "stills" / f"photo{seed}.png"),
+            moving_scene(frames=1, width=96, height=72, seed=seed)[0],
+        )
+    (root / "sequence").mkdir()
+    for i, frame in enumerate(moving_scene(frames=8, width=96, height=72, seed=10)):
+        cv2.imwrite(str(root / "sequence" / f"frame_{i:04d}.png"), frame)
+    writer = cv2.VideoWriter(str(root / "clip.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (96, 72))
+    for frame in moving_scene(frames=6, width=96, height=72, seed=20):
+        writer.write(frame)
+    writer.release()
+    return root
+
+
+def tiny_train_config(**overrides) -> TrainConfig:
+    config = TrainConfig(
+        generator=tiny_config(),
+        clip_len=3,
+        crop=32,
+        batch=4,
+        max_steps=30,
+        lr_g=5e-3,
+        workers=1,
+        checkpoint_every=10,
+        log_every=5,
+        image_every=15,
+        max_side=96,
+    )
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return config
+
+
+class Killed(Exception):
+    """Stands in for the process dying between two steps."""
+
+
+@pytest.mark.slow
+def test_cartoon_distillation_trains_losses_fall_and_a_killed_run_resumes(train_data, tmp_path) -> None:
+    out = tmp_path / "model"
+    styles = [StyleSource("cartoon", teacher="cartoon"), StyleSource("paint", teacher="stylization")]
+    seen: list[dict[str, float]] = []
+
+    def die_at_25(step: int, losses: dict[str, float]) -> None:
+        seen.append(losses)
+        if step == 25:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train_model(
+            [str(train_data)],
+            out,
+            styles,
+            tiny_train_config(),
+            tmp_path / "cache",
+            progress=False,
+            on_step=die_at_25,
+        )
+    assert not (out / "edgestyle.json").exists()  # a dead run leaves no model that looks complete
+    first = np.mean([s["l1"] for s in seen[:5]])
+    last = np.mean([s["l1"] for s in seen[-5:]])
+    assert last < 0.8 * first, (first, last)
+
+    summary = train_model(
+        [str(train_data)], out, styles, tiny_train_config(), tmp_path / "cache", progress=False
+    )
+    assert (summary["start_step"], summary["end_step"]) == (
+        20,
+        30,
+    )  # lost only the steps after the checkpoint
+
+    model, meta = load_model_dir(out)
+    assert meta["style"]["names"] == ["cartoon", "paint"] and meta["training"]["run"]["end_step"] == 30
+    assert meta["training"]["data"]["summary"] == "4 stills, 2 clips (14 frames)"
+    assert list((out / "logs").iterdir()), "TensorBoard events were written"
+    a, b = (np.array(v, np.float32) for v in meta["style"]["vectors"])
+    frame = np.full((1, 32, 32, 3), 0.5, np.float32)
+    states = zero_states(load_generator_config(meta), 1, 32, 32)
+    outs = [model({"frame": frame, **states, "style": v[None]})["stylized"].numpy() for v in (a, b)]
+    assert np.abs(outs[0] - outs[1]).mean() > 1e-3  # the two styles differ
+
+    other = [StyleSource("cartoon", teacher="cartoon")]
+    with pytest.raises(EdgestyleError, match="holds a run with a different generator, styles"):
+        train_model([str(train_data)], out, other, tiny_train_config(), tmp_path / "cache", progress=False)
+
+
+@pytest.mark.slow
+def test_perceptual_mode_with_random_vgg_and_an_lstm_cell(train_data, tmp_path) -> None:
+    style = tmp_path / "style.png"
+    cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
+    config = tiny_train_config(generator=tiny_config(cell="lstm"), max_steps=2, vgg_weights=None)
+    summary = train_model(
+        [str(train_data / "stills")],
+        tmp_path / "m",
+        [StyleSource("s", style_image=str(style))],
+        config,
+        progress=False,
+    )
+    assert summary["final_losses"]["style"] > 0 and summary["final_losses"]["content"] > 0
+    meta = json.loads((tmp_path / "m" / "edgestyle.json").read_text())
+    assert meta["style"] is None and meta["baked_style"] == "s" and len(meta["states"]) == 2
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_over_two_logical_cpus(train_data, tmp_path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from edgestyle.train.run import train_model
+        from edgestyle.train.styles import StyleSource
+        from tests.test_train import tiny_train_config
+        s = train_model([{str(train_data / "stills")!r}], {str(tmp_path / "m")!r}, [StyleSource("c", teacher="cartoon")],
+                        tiny_train_config(max_steps=2), {str(tmp_path / "cache")!r}, strategy="mirrored", progress=False)
+        import json; print("RESULT", json.dumps({{"end": s["end_step"], "loss": s["final_losses"]["l1"]}}))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    meta = json.loads((tmp_path / "m" / "edgestyle.json").read_text())
+    assert meta["training"]["replicas"] == 2 and meta["training"]["strategy"] == "MirroredStrategy"
+    assert '"end": 2' in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["{empty}"], "no images or videos found"),
+        (["{bad_video}"], "cannot open video"),
+        (["{data}", "--style-image", "{tmp}/missing.jpg"], "style image not found"),
+        (["{data}", "--teacher", "{tmp}/nothere.tflite"], "unknown teacher"),
+        (["{data}", "--teacher", "{tmp}/model.onnx"], "unknown teacher file"),
+        (["{data}", "--teacher", "cartoon", "--set", "weights.bogus=1"], "unknown config field"),
+        (["{data}", "--teacher", "cartoon", "--crop", "30"], "multiple of the stride"),
+        (["{data}"], "no style given"),
+    ],
+)
+def test_bad_input_is_one_line_and_nonzero_exit(train_data, tmp_path, args, message) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
+    (tmp_path / "model.onnx").write_bytes(b"onnx")
+    fill = {
+        "empty": tmp_path / "empty",
+        "bad_video": tmp_path / "bad.mp4",
+        "data": train_data / "stills",
+        "tmp": tmp_path,
+    }
+    argv = ["train", *[a.format(**fill) for a in args], "--out", str(tmp_path / "out"), "--quiet"]
+    if "--teacher" not in args and "--style-image" not in args and message != "no style given":
+        argv += ["--teacher", "cartoon"]
+    result = CliRunner().invoke(app, argv)
+    assert result.exit_code != 0
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "edgestyle.json").exists()
+
+
+def test_config_file_and_overrides(tmp_path) -> None:
+    file = tmp_path / "c.toml"
+    file.write_text('max_steps = 7\n[generator]\ncell = "lstm"\n[weights]\ntemporal = 3.5\n')
+    config = load_config(file, ["weights.temporal=4", "fps=12.5"])
+    assert (config.max_steps, config.generator.cell, config.weights.temporal, config.fps) == (
+        7,
+        "lstm",
+        4.0,
+        12.5,
+    )
