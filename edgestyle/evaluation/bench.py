@@ -2,8 +2,9 @@
 
 Inputs are filled generically from each tensor's dtype (float, uint8, int8), so a peer model
 without our contract is timed exactly like ours. Models of one (delegate, threads) setting are
-timed round-robin, one invocation each in turn, so load from other processes on a shared CPU
-falls on all of them alike and the ratios to the first model stay meaningful.
+timed round-robin, one invocation each in turn, and the ratio to the first model is the median of
+the per-round ratios: load from other processes on a shared CPU drifts slowly compared with one
+round, so pairing the calls of a round cancels most of it.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ class BenchRow:
     p90_ms: float | None = None
     min_ms: float | None = None
     fps: float | None = None
-    ratio: float | None = None  # median / first model's median under the same setting
+    ratio: float | None = None  # median over rounds of (this model's time / first model's time)
     error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,11 +160,16 @@ def bench_setting(
     rows = [
         timed.get(label) or BenchRow(label, delegate, threads, 0, error=failed[label]) for label in labels
     ]
-    first = rows[0].median_ms
-    for row in rows:
-        if first and row.median_ms:
-            row.ratio = row.median_ms / first
+    if loaded and loaded[0][0] == labels[0]:
+        baseline = np.asarray(times[0])
+        for (label, _), seconds in zip(loaded, times, strict=True):
+            timed[label].ratio = paired_ratio(seconds, baseline)
     return rows
+
+
+def paired_ratio(seconds: Sequence[float], baseline: Sequence[float]) -> float:
+    """Median of round-by-round ratios: robust to load that changes between rounds."""
+    return float(np.median(np.asarray(seconds) / np.maximum(np.asarray(baseline), 1e-12)))
 
 
 def run_bench(
