@@ -101,16 +101,6 @@ def exact_flow(
     return flow.astype(np.float32), valid.reshape(crop, crop, 1).astype(np.float32)
 
 
-def dis_flow(frame_from: np.ndarray, frame_to: np.ndarray) -> np.ndarray:
-    """Dense flow from ``frame_from`` to ``frame_to`` (RGB uint8) with OpenCV's DIS (medium preset)."""
-    import cv2
-
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    a = cv2.cvtColor(frame_from, cv2.COLOR_RGB2GRAY)
-    b = cv2.cvtColor(frame_to, cv2.COLOR_RGB2GRAY)
-    return dis.calc(a, b, None)
-
-
 def warp_numpy(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
     """Sample ``image`` at ``p + flow(p)`` (bilinear, replicated border)."""
     import cv2
@@ -123,25 +113,18 @@ def warp_numpy(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 
 def estimated_flow(cur: np.ndarray, prev: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Backward flow t -> t-1 from DIS on the input frames, with a forward-backward occlusion mask.
+    """Backward flow t -> t-1 from DIS on the input frames, and the validity mask.
 
-    The mask drops pixels whose backward and forward flows disagree (occlusions, flow failures),
-    following the usual consistency test (Sundaram et al. 2010; Ruder et al. 2016).
+    The same flow and occlusion/motion-boundary test as the evaluation's warping error
+    (``edgestyle.evaluation.warping.flow_pair``), so training optimises what is measured.
     """
-    back = dis_flow(cur, prev)
-    fwd = dis_flow(prev, cur)
-    fwd_at = warp_numpy(fwd, back)
-    diff = np.sum((back + fwd_at) ** 2, axis=-1)
-    bound = 0.01 * (np.sum(back**2, axis=-1) + np.sum(fwd_at**2, axis=-1)) + 0.5
-    h, w = back.shape[:2]
-    xs, ys = np.meshgrid(np.arange(w), np.arange(h))
-    inside = (
-        (xs + back[..., 0] >= 0)
-        & (xs + back[..., 0] <= w - 1)
-        & (ys + back[..., 1] >= 0)
-        & (ys + back[..., 1] <= h - 1)
-    )
-    return back.astype(np.float32), ((diff <= bound) & inside)[..., None].astype(np.float32)
+    from edgestyle.evaluation.warping import flow_pair
+
+    pair = flow_pair(prev, cur)
+    h, w = cur.shape[:2]
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    flow = pair.source_map - np.stack([xs, ys], axis=-1)
+    return flow.astype(np.float32), pair.valid[..., None].astype(np.float32)
 
 
 def warp(images, flow):
