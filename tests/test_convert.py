@@ -152,6 +152,7 @@ def test_report_measures_every_runnable_target_and_is_saved(converted, model_dir
     assert int8.frames >= 30 and int8.psnr_db >= INT8_MIN_PSNR_DB and not int8.flags
     assert int8.state_quantization_equal is True
     assert int8.latency_ms > 0 and "CONV_2D" in int8.ops and int8.gpu_compatible is not None
+    assert int8.edgetpu_unsupported == [], "shape ops or float ops left for the EdgeTPU to reject"
     assert by_target["fp32"].psnr_db == float("inf")
     assert by_target["edgetpu"].latency_ms is None  # needs the device
     saved = json.loads((model_dir / "export" / "tiny_32x32_report.json").read_text())
@@ -193,6 +194,21 @@ def test_without_the_compiler_the_int8_model_is_written_and_the_command_given(ba
     assert set(baked.paths) == {"cpu-int8", "fp32"}
     assert baked.paths["cpu-int8"].name == "tiny_32x32_b_int8.tflite"
     assert baked.edgetpu_command == "edgetpu_compiler -s -o . tiny_32x32_b_int8.tflite"
+
+
+def test_a_directory_with_only_the_saved_model_converts_to_the_same_model(converted, model_dir, tmp_path):
+    import shutil
+
+    only = tmp_path / "only_saved_model"
+    only.mkdir()
+    shutil.copy(model_dir / "edgestyle.json", only)
+    shutil.copytree(model_dir / "saved_model", only / "saved_model")
+    result = convert_model_dir(only, targets="fp32", input_size=SIZE, report=False)
+    frames = clip_u8(4)
+    assert np.array_equal(
+        np.stack(rep.run_clip(result.paths["fp32"], frames, "b")),
+        np.stack(rep.run_clip(converted.paths["fp32"], frames, "b")),
+    )
 
 
 # -- bad input: one clear error, nothing written ------------------------------------------------

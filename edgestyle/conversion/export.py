@@ -1,10 +1,12 @@
 """From a model directory to a fixed-size, batch-1 SavedModel that the TFLite converter takes.
 
-Each target has one fixed shape, so the size-agnostic generator is rebuilt at the target size
-(same weights), wrapped with batch-1 inputs (static shapes: no SHAPE/PACK ops, and the EdgeTPU
-compiler wants them), optionally with one style vector folded in as a constant, and exported with
-``model.export(..., format="tf_saved_model")`` (``from_concrete_functions`` would leave
-READ_VARIABLE ops behind on Keras 3).
+Each target has one fixed shape. The size-agnostic generator is exported as it is
+(``model.export(..., format="tf_saved_model")``; ``from_concrete_functions`` would leave
+READ_VARIABLE ops behind on Keras 3) and its ``serving_default`` is then re-traced with batch-1,
+fixed-size input specs, optionally with one style vector folded in as a constant. Re-tracing lets
+TensorFlow fold every shape computation to a constant: no SHAPE / STRIDED_SLICE / PACK ops left
+for the EdgeTPU to reject, and the same weights and numbers as the Keras model. A directory that
+only has ``saved_model/`` goes through the same re-tracing.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from edgestyle.errors import EdgestyleError
 
 @dataclass
 class Source:
-    """A loaded model directory: the Keras generator, its config and its metadata."""
+    """A loaded model directory: the Keras generator (or only its SavedModel), config and metadata."""
 
     path: Path
-    model: Any
+    model: Any  # None when the directory has only saved_model/
     config: Any
     meta: dict[str, Any]
 
@@ -69,16 +71,79 @@ def read_source_meta(model_dir: str | Path) -> dict[str, Any]:
 
 
 def load_source(model_dir: str | Path) -> Source:
-    """Load ``model_dir`` (written by ``edgestyle train``) with one-line errors for the usual mistakes."""
-    from edgestyle.train.model_dir import load_generator_config, load_model_dir
+    """Load ``model_dir`` (written by ``edgestyle train``) with one-line errors for the usual mistakes.
+
+    ``generator.keras`` is preferred; a directory with only ``saved_model/`` and our
+    ``edgestyle.json`` converts too (the SavedModel's signature is re-traced at the fixed size).
+    """
+    from edgestyle.train.model_dir import KERAS_FILE, SAVED_MODEL_DIR, load_generator_config, load_model_dir
 
     path = Path(model_dir)
-    model, meta = load_model_dir(path)
+    meta = read_source_meta(path)
+    if not (path / KERAS_FILE).is_file() and (path / SAVED_MODEL_DIR / "saved_model.pb").is_file():
+        model = None
+    else:
+        model, meta = load_model_dir(path)
     try:
         config = load_generator_config(meta)
     except (KeyError, TypeError, ValueError) as exc:
         raise EdgestyleError(f"{path}: invalid generator config in edgestyle.json ({exc})") from None
     return Source(path, model, config, meta)
+
+
+def export_step(source: Source, width: int, height: int, style: list[float] | None, out: Path) -> Path:
+    """A fixed-size, batch-1 SavedModel of the step in ``out`` (a new folder); ``style`` is folded in."""
+    from edgestyle.train.model_dir import SAVED_MODEL_DIR
+
+    check_size(source.stride, width, height)
+    if source.model is None:
+        return _retrace(source, source.path / SAVED_MODEL_DIR, width, height, style, out)
+    dynamic = export_saved_model(source.model, out.with_name(out.name + "_dynamic"))
+    return _retrace(source, dynamic, width, height, style, out)
+
+
+def _retrace(
+    source: Source, saved_model: Path, width: int, height: int, style: list[float] | None, out: Path
+) -> Path:
+    import numpy as np
+    import tensorflow as tf
+
+    from edgestyle.train.model_dir import state_shapes
+
+    loaded = tf.saved_model.load(str(saved_model))
+    if "serving_default" not in loaded.signatures:
+        raise EdgestyleError(f"{saved_model} has no serving_default signature")
+    wanted = loaded.signatures["serving_default"].structured_input_signature[1]
+    shapes = {"frame": [1, height, width, 3], **state_shapes(source.meta, height, width)}
+    if "style" in wanted:
+        shapes["style"] = [1, int(wanted["style"].shape[-1])]
+    unknown = sorted(set(wanted) - set(shapes))
+    if unknown:
+        raise EdgestyleError(
+            f"{source.path}: SavedModel input(s) {', '.join(unknown)} are not in edgestyle.json"
+        )
+    baked = None if style is None else tf.constant(np.asarray(style, np.float32)[None])
+    specs = {k: tf.TensorSpec(v, tf.float32, name=k) for k, v in shapes.items() if k in wanted}
+    if baked is not None:
+        specs.pop("style", None)
+
+    class Step(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.loaded = loaded
+
+        @tf.function
+        def __call__(self, **inputs: Any) -> Any:
+            if baked is not None:
+                inputs["style"] = baked
+            return self.loaded.signatures["serving_default"](**inputs)
+
+    step = Step()
+    with contextlib.redirect_stdout(io.StringIO()):
+        tf.saved_model.save(
+            step, str(out), signatures={"serving_default": step.__call__.get_concrete_function(**specs)}
+        )
+    return out
 
 
 def check_size(stride: int, width: int, height: int) -> None:
@@ -90,67 +155,6 @@ def check_size(stride: int, width: int, height: int) -> None:
             f"input size {width}x{height} is not a multiple of the model's stride {stride} "
             f"(try {max(stride, width // stride * stride)}x{max(stride, height // stride * stride)})"
         )
-
-
-def step_model(source: Source, width: int, height: int, style: list[float] | None = None) -> Any:
-    """The single-frame step at a fixed ``width`` x ``height``, batch 1, style baked in when given."""
-    import keras
-    import numpy as np
-
-    from edgestyle.train.generator import resized_generator
-
-    check_size(source.stride, width, height)
-    fixed = resized_generator(source.model, source.config, height, width)
-    inputs = {
-        key: keras.Input(tuple(t.shape[1:]), batch_size=1, name=key, dtype="float32")
-        for key, t in _input_tensors(fixed).items()
-        if not (style is not None and key == "style")
-    }
-    feed: dict[str, Any] = dict(inputs)
-    if style is not None:
-        feed["style"] = ConstantLike(np.asarray(style, np.float32), name="baked_style")(inputs["frame"])
-    outputs = fixed(feed)
-    return keras.Model(
-        inputs, {key: _named(value, key) for key, value in outputs.items()}, name="edgestyle_step"
-    )
-
-
-def _input_tensors(model: Any) -> dict[str, Any]:
-    inputs = model.input
-    if not isinstance(inputs, dict):
-        raise EdgestyleError("the generator must take a dict of named inputs (frame, state_in_k, style)")
-    return inputs
-
-
-def _named(tensor: Any, key: str) -> Any:
-    import keras
-
-    return keras.layers.Identity(name=key)(tensor)
-
-
-def _constant_like_layer() -> Any:
-    import keras
-
-    class _ConstantLike(keras.layers.Layer):
-        """Emit a fixed vector with the batch size of its input: how a style is folded into the graph."""
-
-        def __init__(self, value: Any, **kwargs: Any):
-            super().__init__(**kwargs)
-            self.value = value
-
-        def call(self, reference: Any) -> Any:
-            batch = keras.ops.shape(reference)[0]
-            row = keras.ops.convert_to_tensor(self.value[None, :])
-            return keras.ops.tile(row, (batch, 1))
-
-        def compute_output_shape(self, input_shape: Any) -> Any:
-            return (input_shape[0], int(self.value.shape[0]))
-
-    return _ConstantLike
-
-
-def ConstantLike(value: Any, name: str) -> Any:  # noqa: N802 (reads like the layer it builds)
-    return _constant_like_layer()(value, name=name)
 
 
 def export_saved_model(model: Any, out: Path) -> Path:

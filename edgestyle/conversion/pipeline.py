@@ -132,13 +132,13 @@ def _build(source, presets, work, stem, size, style, style_vector, calibration, 
     from edgestyle.conversion import calibration as calib
     from edgestyle.conversion.contracts import build_contract
     from edgestyle.conversion.edgetpu import command_line, compile_model, find_compiler
-    from edgestyle.conversion.export import export_saved_model, step_model
+    from edgestyle.conversion.export import export_step
     from edgestyle.conversion.io_types import set_integer_io
     from edgestyle.conversion.quantize import convert_saved_model
 
     (width, height), (frames, label) = size, calibration
     say(f"exporting the generator at {width}x{height}")
-    saved_model = export_saved_model(step_model(source, width, height, style_vector), work / "saved_model")
+    saved_model = export_step(source, width, height, style_vector, work / "saved_model")
 
     raw: dict[str, bytes] = {}
     say("converting fp32 (the reference)")
