@@ -75,22 +75,24 @@ def load_clip(path: str | os.PathLike, max_frames: int | None, size: tuple[int, 
 
     if max_frames is not None and max_frames < 2:
         raise EdgestyleError("--frames must be at least 2: flicker is measured between consecutive frames")
-    frames = list(islice(read_frames(path), max_frames))
-    first = frames[0].shape[:2]
-    for index, frame in enumerate(frames):
-        if frame.shape[:2] != first:
+    frames: list[np.ndarray] = []
+    source_size = target = (0, 0)
+    for index, frame in enumerate(islice(read_frames(path), max_frames)):
+        height, width = frame.shape[:2]
+        if index == 0:
+            source_size = (width, height)
+            target = size or source_size
+        elif (width, height) != source_size:
             raise EdgestyleError(
-                f"{path}: frame {index} is {frame.shape[1]}x{frame.shape[0]} but the first is "
-                f"{first[1]}x{first[0]}; frames of one clip must share a size"
+                f"{path}: frame {index} is {width}x{height} but the first is "
+                f"{source_size[0]}x{source_size[1]}; frames of one clip must share a size"
             )
+        if target != source_size:  # resize as we go: a long 4K clip must not sit in memory at full size
+            shrink = target[0] * target[1] < width * height
+            frame = cv2.resize(frame, target, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        frames.append(frame)
     if len(frames) < 2:
         raise EdgestyleError(f"{path}: only one frame; flicker needs at least two")
-    source_size = (first[1], first[0])
-    target = size or source_size
-    if target != source_size:
-        shrink = target[0] * target[1] < source_size[0] * source_size[1]
-        interpolation = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
-        frames = [cv2.resize(f, target, interpolation=interpolation) for f in frames]
     return Clip(source=str(path), frames=frames, size=target, source_size=source_size)
 
 
@@ -132,27 +134,17 @@ def open_tflite(
             f"{Path(path).name} needs a style vector from another network; for Magenta-style models pass "
             "the folder holding style_predict*.tflite and style_transfer*.tflite, with --style-image"
         )
-    stylizer = Stylizer(path, delegate=delegate, threads=threads, style=_style_for(path, style))
+    # --style applies to models with named styles; peers and baked-style models ignore it.
+    chosen = style if contract.style is not None else None
+    stylizer = Stylizer(path, delegate=delegate, threads=threads, style=chosen)
     return Runner(
         label=label or Path(path).name,
         role=role,
         process=stylizer.process,
         native_size=tuple(stylizer.input_size),
         stylizer=stylizer,
-        ours=not stylizer.contract.inferred,
+        ours=not contract.inferred,
     )
-
-
-def _style_for(path: str | os.PathLike, style: str | None) -> str | None:
-    """Pass ``--style`` only to models that have named styles (peers and baked models ignore it)."""
-    if style is None:
-        return None
-    from edgestyle.contract import load_contract
-
-    contract = load_contract(path)
-    if contract is None or contract.style is None or not contract.style.names:
-        return None
-    return style
 
 
 def open_rgb_function(function: RgbFunction, label: str, role: str) -> Runner:
@@ -183,7 +175,7 @@ def open_spec(
     image) goes through :func:`edgestyle.teachers.load_teacher` and runs per frame.
     """
     path = Path(spec)
-    if role != "teacher" and not path.exists() and (path.suffix or os.sep in spec):
+    if role != "teacher" and spec.endswith(".tflite") and not path.is_file():
         raise EdgestyleError(f"model not found: {spec}")
     if role != "teacher":
         if path.is_file() and path.suffix == ".tflite":
