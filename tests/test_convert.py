@@ -284,3 +284,27 @@ def test_cli_prints_one_line_and_exits_non_zero(tmp_path):
     assert result.exit_code == 1
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert lines == [f"error: model directory not found: {tmp_path / 'nope'}"]
+
+
+def test_cli_converts_with_its_options(model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from edgestyle.cli import app
+
+    out = tmp_path / "cli"
+    args = [
+        "convert",
+        str(model_dir),
+        "--out",
+        str(out),
+        "--input-size",
+        "32x32",
+        "-t",
+        "fp32",
+        "--style",
+        "a",
+    ]
+    result = CliRunner().invoke(app, [*args, "--no-report"])
+    assert result.exit_code == 0, result.output
+    assert (out / "tiny_32x32_a_fp32.tflite").is_file() and (out / "tiny_32x32_a_fp32.json").is_file()
+    assert load_contract(out / "tiny_32x32_a_fp32.tflite").baked_style == "a"

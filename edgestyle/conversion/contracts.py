@@ -53,7 +53,7 @@ def build_contract(
         frame_output=_spec(model.outputs["stylized"], [0.0, 1.0]),
         states=states,
         style=style,
-        baked_style=baked_style,
+        baked_style=baked_style or meta.get("baked_style"),  # --style, or a single-style model's one style
         name=source.name,
         target=target,
         stride=source.stride,
