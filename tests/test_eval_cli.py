@@ -120,3 +120,23 @@ def test_eval_bad_input_is_one_clear_line(clip_dir, tiny_plain_tflite, tmp_path)
         assert result.returncode == 1, (args, result.stderr)
         assert "Traceback" not in result.stderr and len(errors) == 1 and message in errors[0], result.stderr
         assert not out.exists()  # nothing half-written
+
+
+def test_style_image_comes_from_the_training_record(clip_dir, style_png, tmp_path):
+    from edgestyle.contract import embed_contract, read_embedded_contract
+    from edgestyle.evaluation.evaluate import evaluate_video
+
+    data = STATEFUL.read_bytes()
+    contract = read_embedded_contract(data)
+    contract.provenance["training"] = {
+        "styles": [{"name": "b", "teacher": "cartoon", "style_image": str(style_png)}]
+    }
+    model = tmp_path / "recorded.tflite"
+    model.write_bytes(embed_contract(data, contract))
+    report = evaluate_video(clip_dir, [str(model)], tmp_path / "out", frames=3, style="b")
+    assert report["style_image"] == str(style_png)
+    assert report["style_image_from"] == "the model's training record"
+    assert all(row["style_distance"] > 0 for row in report["rows"])
+    # The default style "a" has no recorded style image: no style distance, and no error either.
+    other = evaluate_video(clip_dir, [str(model)], tmp_path / "out2", frames=3)
+    assert other["style_image"] is None and "style_distance" not in other["rows"][0]

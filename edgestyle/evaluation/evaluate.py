@@ -16,7 +16,7 @@ from edgestyle.errors import EdgestyleError
 from edgestyle.evaluation.contact_sheet import contact_sheet, pick_frames, stability_plot, write_png
 from edgestyle.evaluation.machine import describe_machine, machine_info
 from edgestyle.evaluation.report import EVAL_FORMAT, eval_markdown, write_json
-from edgestyle.evaluation.runner import frame_labels, load_clip, open_spec, run_over_clip
+from edgestyle.evaluation.runner import Runner, frame_labels, load_clip, open_spec, run_over_clip
 from edgestyle.evaluation.scoring import score_clip
 
 Progress = Callable[[Iterable[int], str, int], Iterable[int]]
@@ -44,6 +44,25 @@ def read_style_image(path: str | os.PathLike | None):
     return read_image(path)
 
 
+def recorded_style_image(runners: Sequence[Runner], style: str | None) -> str | None:
+    """The style image our first model was trained on, when its contract records one that exists here.
+
+    Training writes ``provenance.training.styles = [{name, teacher, style_image}]``; the style in use
+    is ``--style``, else the baked style, else the model's default.
+    """
+    for runner in runners:
+        if runner.stylizer is None or not runner.ours:
+            continue
+        contract = runner.stylizer.contract
+        name = style or contract.baked_style or (contract.style.default if contract.style else None)
+        styles = (contract.provenance.get("training") or {}).get("styles") or []
+        for entry in styles:
+            image = entry.get("style_image") if isinstance(entry, dict) else None
+            if image and (name is None or entry.get("name") == name) and Path(image).is_file():
+                return str(image)
+    return None
+
+
 def evaluate_video(
     video: str | os.PathLike,
     models: Sequence[str],
@@ -64,12 +83,22 @@ def evaluate_video(
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise EdgestyleError(f"--out must be a folder, but {out} is a file")
-    style_bgr = read_style_image(style_image)
+    read_style_image(style_image)  # fail fast on a wrong path
     # Open everything that can fail before the slow part, so a typo costs seconds, not minutes.
-    options = {"style": style, "style_image": style_image, "delegate": delegate, "threads": threads}
-    runners = [open_spec(spec, "model", **options) for spec in models]
-    runners += [open_spec(float_model, "float", **options)] if float_model else []
-    runners += [open_spec(teacher, "teacher", **options)] if teacher else []
+    specs = [(m, "model") for m in models] + [(float_model, "float"), (teacher, "teacher")]
+    runners: list[Runner] = []
+    style_source = "--style-image" if style_image else None
+    for spec, role in specs:
+        if spec is None:
+            continue
+        if style_image is None:  # e.g. a Magenta peer after our model: use the style it was trained on
+            style_image = recorded_style_image(runners, style)
+            style_source = "the model's training record" if style_image else None
+        runners.append(open_spec(spec, role, style, style_image, delegate, threads))
+    if style_image is None:
+        style_image = recorded_style_image(runners, style)
+        style_source = "the model's training record" if style_image else None
+    style_bgr = read_style_image(style_image)
     clip = load_clip(video, frames, size or runners[0].native_size)
     runs = [run_over_clip(runner, clip, progress) for runner in runners]
 
@@ -84,6 +113,7 @@ def evaluate_video(
             "source_size": list(clip.source_size),
         },
         "style_image": style_image,
+        "style_image_from": style_source,
         "teacher": teacher,
         "float_model": float_model,
         "machine": machine,
