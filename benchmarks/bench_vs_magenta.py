@@ -30,7 +30,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--anchors", type=Path, default=SHARED / "anchors", help="Magenta anchors folder")
     parser.add_argument("--model", type=Path, default=None, help="our model (default: the one in models/)")
     parser.add_argument("--clip", type=Path, default=SHARED / "data" / "video" / "sintel_mountain_2")
-    parser.add_argument("--style-image", type=Path, default=SHARED / "styles" / "starry_night_van_gogh.jpg")
+    parser.add_argument(
+        "--style-image",
+        type=Path,
+        default=None,
+        help="default: the image our model was trained on (if recorded), else starry_night_van_gogh.jpg",
+    )
     parser.add_argument("--frames", type=int, default=50)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
@@ -49,6 +54,20 @@ def our_model(explicit: Path | None) -> Path | None:
         return default_model_path()
     except EdgestyleError:
         return None
+
+
+def style_image_for(ours: Path | None, explicit: Path | None) -> Path:
+    """Judge both models against the style our model was trained on, so the comparison is fair."""
+    if explicit is not None:
+        return explicit
+    if ours is not None:
+        from edgestyle.evaluation.evaluate import recorded_style_image
+        from edgestyle.evaluation.runner import open_tflite
+
+        recorded = recorded_style_image([open_tflite(ours)], None)
+        if recorded:
+            return Path(recorded)
+    return SHARED / "styles" / "starry_night_van_gogh.jpg"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         sections += ["", "No shipped model in models/: only the Magenta networks were timed."]
 
     flicker = None
+    args.style_image = style_image_for(ours, args.style_image)
     if args.clip.exists() and args.style_image.is_file():
         from edgestyle.evaluation.evaluate import evaluate_video
 
