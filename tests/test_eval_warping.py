@@ -66,3 +66,26 @@ def test_length_and_size_mismatches_are_clear_errors(panning):
         warping_errors(outputs[:-1], pairs)
     with pytest.raises(EdgestyleError, match="differs from the input"):
         warping_errors([o[:10] for o in outputs], pairs)
+
+
+def test_pixels_uncovered_by_a_moving_object_are_masked_out():
+    import cv2
+
+    from edgestyle.evaluation.warping import flow_pair
+
+    rng = np.random.default_rng(3)
+    coarse = rng.integers(0, 256, size=(16, 21, 3), dtype=np.uint8)
+    background = cv2.add(
+        cv2.resize(coarse, (128, 96), interpolation=cv2.INTER_CUBIC),
+        rng.integers(0, 30, (96, 128, 3), dtype=np.uint8),
+    )
+    square = cv2.GaussianBlur(rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8), (5, 5), 0)
+
+    def frame(x: int) -> np.ndarray:
+        f = background.copy()
+        f[32:64, x : x + 32] = square
+        return f
+
+    pair = flow_pair(frame(30), frame(40))  # the square moves 10 px right over a still background
+    assert pair.valid[34:62, 31:39].mean() < 0.2  # background it uncovered: hidden in the previous frame
+    assert pair.valid[:, 90:].mean() > 0.95  # still background far from it
