@@ -38,7 +38,10 @@ def evaluate(
         "or the Magenta folder (with --style-image).",
     ),
     style_image: Path = typer.Option(
-        None, "--style-image", help="Style image: used by the style distance and by Magenta teachers/peers."
+        None,
+        "--style-image",
+        help="Style image for the style distance and for Magenta teachers/peers "
+        "(default: the one our model was trained on, when its metadata records it).",
     ),
     float_model: str = typer.Option(
         None,
