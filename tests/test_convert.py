@@ -42,6 +42,10 @@ shutil.copyfile(model, out / (model.stem + "_edgetpu.tflite"))
 """
 
 
+def reject_non_json(constant: str) -> None:
+    raise AssertionError(f"invalid JSON constant {constant} in the report")
+
+
 def clip_u8(count: int = 30, seed: int = 5) -> list[np.ndarray]:
     return [np.round(f * 255).astype(np.uint8) for f in generated_frames(*SIZE, count, seed=seed)]
 
@@ -155,8 +159,13 @@ def test_report_measures_every_runnable_target_and_is_saved(converted, model_dir
     assert int8.edgetpu_unsupported == [], "shape ops or float ops left for the EdgeTPU to reject"
     assert by_target["fp32"].psnr_db == float("inf")
     assert by_target["edgetpu"].latency_ms is None  # needs the device
-    saved = json.loads((model_dir / "export" / "tiny_32x32_report.json").read_text())
+    saved = json.loads(
+        (model_dir / "export" / "tiny_32x32_report.json").read_text(), parse_constant=reject_non_json
+    )
     assert {t["target"] for t in saved["targets"]} == set(by_target)
+    assert [t["psnr_db"] for t in saved["targets"] if t["target"] == "fp32"] == [
+        None
+    ]  # strict JSON, no Infinity
     markdown = (model_dir / "export" / "tiny_32x32_report.md").read_text()
     assert "| cpu-int8 |" in markdown and "PSNR" in markdown
 

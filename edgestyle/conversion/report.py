@@ -66,7 +66,10 @@ class ConversionReport:
         return [f"{t.target}: {flag}" for t in self.targets for flag in t.flags]
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, default=_json_default)
+        """Strict JSON: the fp32 reference's infinite PSNR is written as null."""
+        from edgestyle.evaluation.report import json_safe
+
+        return json.dumps(json_safe(asdict(self)), indent=2)
 
     def rows(self) -> list[list[str]]:
         """Table rows: target, size, PSNR (worst frame), SSIM, latency, GPU, EdgeTPU, flags."""
@@ -154,12 +157,6 @@ def _db(value: float | None) -> str:
     if value is None:
         return "-"
     return "inf" if value == float("inf") else f"{value:.2f} dB"
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return None if not np.isfinite(value) else float(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 # -- measurements ------------------------------------------------------------------------------
