@@ -172,13 +172,24 @@ def test_report_measures_every_runnable_target_and_is_saved(converted, model_dir
 
 @pytest.fixture(scope="module")
 def baked(model_dir, tmp_path_factory):
-    """Style "b" baked in, targets=edgetpu alone, with no edgetpu_compiler on PATH."""
+    """Style "b" baked in, targets=edgetpu alone, no edgetpu_compiler on PATH, calibrated on a frame folder."""
+    import cv2
+
+    frames = tmp_path_factory.mktemp("frames")
+    for i, frame in enumerate(clip_u8(8, seed=3)):
+        cv2.imwrite(str(frames / f"frame_{i:03d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
     old_path = os.environ["PATH"]
     os.environ["PATH"] = str(tmp_path_factory.mktemp("empty_bin"))
     try:
         out = tmp_path_factory.mktemp("baked") / "export"
         return convert_model_dir(
-            model_dir, out_dir=out, targets="edgetpu", input_size=SIZE, style="b", report=False
+            model_dir,
+            out_dir=out,
+            targets="edgetpu",
+            input_size=SIZE,
+            style="b",
+            calibration=frames,
+            report=False,
         )
     finally:
         os.environ["PATH"] = old_path
@@ -187,6 +198,7 @@ def baked(model_dir, tmp_path_factory):
 def test_a_baked_style_gives_the_frames_of_the_style_input_set_to_it(converted, baked):
     contract = load_contract(baked.paths["fp32"])
     assert contract.style is None and contract.baked_style == "b"
+    assert contract.provenance["calibration"].startswith("8 frames from ")
     assert "style" not in TFLiteModel(baked.paths["cpu-int8"]).inputs
     vector = np.asarray(load_contract(converted.paths["fp32"]).style.vector("b"))
     frames = clip_u8(6)

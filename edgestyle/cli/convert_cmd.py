@@ -50,7 +50,8 @@ def convert(
 
     size = parse_size(input_size)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    console = Console(stderr=True)
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("loading the model", total=None)
         result = convert_model_dir(
             model_dir,

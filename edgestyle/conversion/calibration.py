@@ -33,9 +33,10 @@ def read_frame_folder(folder: str | Path, width: int, height: int, limit: int = 
     import cv2
 
     path = Path(folder)
-    if not path.is_dir():
+    if not path.exists():
         raise EdgestyleError(f"calibration folder not found: {path}")
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES)
+    candidates = sorted(path.iterdir()) if path.is_dir() else [path]  # a single video or image is fine too
+    files = [p for p in candidates if p.suffix.lower() in IMAGE_SUFFIXES + VIDEO_SUFFIXES]
     frames: list[np.ndarray] = []
     for file in files:
         if len(frames) >= limit:
