@@ -232,6 +232,33 @@ def test_a_directory_with_only_the_saved_model_converts_to_the_same_model(conver
     )
 
 
+def test_a_convlstm_keeps_both_state_pairs_equal_and_close_to_float(tmp_path):
+    """Two state pairs: one needs an int8 -> int8 requantization inside, the other feeds the graph directly."""
+    from edgestyle.conversion.io_types import _Graph
+    from edgestyle.train.generator import tiny_config
+    from edgestyle.train.model_dir import make_untrained_model_dir
+
+    lstm = make_untrained_model_dir(tmp_path / "lstm", tiny_config(cell="lstm"), styles=("x", "y"))
+    result = convert_model_dir(lstm, targets="cpu", input_size=SIZE, report=False)
+    path = result.paths["cpu-int8"]
+    model = TFLiteModel(path)
+    for k in (0, 1):
+        a, b = model.inputs[f"state_in_{k}"], model.outputs[f"state_out_{k}"]
+        assert a.dtype == b.dtype == np.int8 and (a.scale, a.zero_point) == (b.scale, b.zero_point)
+    graph = _Graph(path.read_bytes())
+    first_ops = {
+        graph.op_name(op)
+        for k in (0, 1)
+        for op in graph.consumers(graph.sig_input(f"state_in_{k}").tensorIndex)
+    }
+    assert "QUANTIZE" in first_ops and first_ops - {"QUANTIZE"}, (
+        "expected one requantized and one direct pair"
+    )
+    frames = clip_u8(30)
+    reference = rep.run_clip(result.paths["fp32"], frames, "y")
+    assert rep.fidelity(reference, rep.run_clip(path, frames, "y"))[0] >= INT8_MIN_PSNR_DB
+
+
 # -- bad input: one clear error, nothing written ------------------------------------------------
 
 
