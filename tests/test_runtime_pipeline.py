@@ -125,10 +125,14 @@ def test_sigterm_during_a_recording_leaves_a_playable_file(tmp_path):
         ),
         (["run", "test://", "-o", "x.gif", "-m", str(DEV_MODEL)], "unknown sink 'x.gif'"),
         (["run", "test://", "-o", "null", "-m", str(DEV_MODEL), "--style", "zz"], "unknown style 'zz'"),
+        (
+            ["run", "test://", "-o", "null", "-m", str(DEV_MODEL), "--cycle-styles", "0"],
+            "--cycle-styles needs",
+        ),
     ],
 )
 def test_run_errors_are_one_line(args, message):
-    result = CliRunner().invoke(app, args)
+    result = CliRunner().invoke(app, [*args, "--frames", "3"])  # a missed error must not run forever
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert lines[-1].startswith("error: ") and message in lines[-1] and "Traceback" not in result.output
@@ -146,6 +150,18 @@ def test_every_board_has_a_profile_install_script_and_service():
     assert detect_profile("Raspberry Pi 5 Model B Rev 1.0").name == "raspberry-pi-5"
     assert detect_profile("NVIDIA Jetson Orin Nano Developer Kit").name == "jetson-orin-nano"
     assert detect_profile("QEMU Virtual Machine") is None
+
+
+def test_styles_change_live_in_the_inference_thread(folder):
+    stylizer = Stylizer(DEV_MODEL, style="a")
+    seen = []
+
+    def switch() -> None:
+        stylizer.set_style("b" if len(seen) % 2 else "a")
+        seen.append(dict(stylizer.style_weights))
+
+    Pipeline(open_source(str(folder)), stylizer, NullSink(), before_inference=switch).run()
+    assert len(seen) == 20 and seen[:2] == [{"a": 1.0}, {"b": 1.0}]
 
 
 def test_run_applies_a_device_profile(folder):

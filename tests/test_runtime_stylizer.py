@@ -16,7 +16,7 @@ from edgestyle.runtime.interpreter import (
     tensor_to_frame,
     to_tensor,
 )
-from edgestyle.runtime.stylizer import Stylizer, parse_blend
+from edgestyle.runtime.stylizer import Stylizer, cycle_weights, parse_blend
 from edgestyle.synthetic import moving_scene
 
 DEV_MODEL = Path(__file__).parent / "data" / "tiny_stateful_dev.tflite"
@@ -131,3 +131,10 @@ def test_bad_frames_and_models_are_clear_errors(tmp_path):
     corrupt.write_bytes(b"not a flatbuffer" * 10)
     with pytest.raises(EdgestyleError, match="cannot load model"):
         Stylizer(corrupt)
+
+
+def test_style_tour_holds_then_crossfades():
+    names = ["a", "b", "c"]
+    assert cycle_weights(names, 0.5, period=2.0) == {"a": 1.0}
+    assert cycle_weights(names, 1.75, period=2.0) == pytest.approx({"a": 0.5, "b": 0.5})
+    assert cycle_weights(names, 5.9, period=2.0) == pytest.approx({"c": 0.2, "a": 0.8})  # wraps around

@@ -95,6 +95,20 @@ def _parse_size(text: str | None) -> tuple[int, int] | None:
     return w, h
 
 
+def _style_tour(stylizer, seconds: float):
+    """A before-inference hook that walks through every style of the model, crossfading."""
+    import time
+
+    from edgestyle.errors import EdgestyleError
+    from edgestyle.runtime.stylizer import cycle_weights
+
+    names = stylizer.style_names
+    if len(names) < 2 or seconds <= 0:
+        raise EdgestyleError("--cycle-styles needs a model with two or more named styles and SECONDS > 0")
+    start = time.monotonic()
+    return lambda: stylizer.set_style(cycle_weights(names, time.monotonic() - start, seconds))
+
+
 def run(
     source: str = typer.Argument(
         None,
@@ -127,6 +141,11 @@ def run(
     frames: int = typer.Option(None, "--frames", help="Stop after this many frames."),
     loop: bool = typer.Option(False, "--loop", help="Replay a video file or folder forever."),
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
+    cycle_styles: float = typer.Option(
+        None,
+        "--cycle-styles",
+        help="Tour the model's styles live: SECONDS per style, crossfading between them.",
+    ),
 ) -> None:
     """Stylize a live source (camera, stream, file) and show it on HDMI or record it; Ctrl-C stops cleanly."""
     import signal
@@ -150,6 +169,7 @@ def run(
         style=_style_choice(style, blend),
         scene_cut_threshold=scene_cut,
     )
+    tour = _style_tour(stylizer, cycle_styles) if cycle_styles is not None else None
     uri = source or profile.camera_uri
     capture_size = _parse_size(size) or (
         stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size)
@@ -166,6 +186,7 @@ def run(
         frame_source,
         stylizer,
         sink,
+        before_inference=tour,
         max_fps=max_fps or profile.max_fps,
         side_by_side=side_by_side,
         overlay=overlay,

@@ -116,7 +116,8 @@ class Pipeline:
 
     ``stylizer`` is anything with ``process(bgr) -> bgr`` and ``reset()`` (normally a
     :class:`~edgestyle.runtime.stylizer.Stylizer`). ``max_fps`` caps inference (and so power
-    use); ``log`` receives a stats line every ``report_every`` seconds.
+    use); ``log`` receives a stats line every ``report_every`` seconds; ``before_inference`` runs
+    in the inference thread before each frame, the safe place to change the style live.
     """
 
     def __init__(
@@ -131,6 +132,7 @@ class Pipeline:
         max_frames: int | None = None,
         report_every: float = 5.0,
         log: Callable[[str], None] | None = None,
+        before_inference: Callable[[], None] | None = None,
     ):
         self.source, self.stylizer, self.sink = source, stylizer, sink
         self.max_fps = max_fps
@@ -138,6 +140,7 @@ class Pipeline:
         self.max_frames = max_frames
         self.report_every = report_every
         self.log = log or (lambda message: None)
+        self.before_inference = before_inference  # runs in the inference thread (e.g. a style change)
         self._captured, self._inferred = Slot(), Slot()
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
@@ -226,6 +229,8 @@ class Pipeline:
                 next_due = max(next_due + 1.0 / self.max_fps, time.perf_counter())
                 if self._stop.wait(max(0.0, next_due - time.perf_counter())):
                     return
+            if self.before_inference:
+                self.before_inference()
             t0 = time.perf_counter()
             packet.output = self.stylizer.process(packet.frame)
             self.timers["inference"].add(time.perf_counter() - t0)

@@ -234,3 +234,16 @@ def parse_blend(text: str) -> dict[str, float]:
     if not weights:
         raise EdgestyleError("empty --blend: expected NAME=WEIGHT pairs, e.g. a=0.5,b=0.5")
     return weights
+
+
+def cycle_weights(
+    names: Sequence[str], seconds: float, period: float, fade: float = 0.25
+) -> dict[str, float]:
+    """Blend weights for a live style tour: each style holds for ``period`` seconds and crossfades
+    into the next during the last ``fade`` of its turn (``edgestyle run --cycle-styles``)."""
+    phase = (seconds / period) % len(names)
+    i, frac = int(phase), phase - int(phase)
+    if frac < 1 - fade:
+        return {names[i]: 1.0}
+    w = (frac - (1 - fade)) / fade
+    return {names[i]: 1.0 - w, names[(i + 1) % len(names)]: w}
