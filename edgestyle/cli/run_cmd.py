@@ -5,6 +5,8 @@ Nothing here imports TensorFlow: these are the commands a board runs.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -25,6 +27,21 @@ def _style_choice(style: str | None, blend: str | None):
     if style and blend:
         raise EdgestyleError("give --style or --blend, not both")
     return parse_blend(blend) if blend else style
+
+
+@contextlib.contextmanager
+def _sigterm_raises_interrupt() -> Iterator[None]:
+    """SIGTERM -> KeyboardInterrupt for the block, so cleanup (temp files) runs as for Ctrl-C."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def stylize(
@@ -66,7 +83,12 @@ def stylize(
     )
     size = (width * 2, height) if side_by_side else (width, height)
     columns = (TextColumn("stylize"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with VideoFileWriter(output, fps, size) as writer, Progress(*columns, transient=True) as progress:
+    # An interrupted offline job leaves nothing (all or nothing); SIGTERM is treated like Ctrl-C.
+    with (
+        _sigterm_raises_interrupt(),
+        VideoFileWriter(output, fps, size, keep_on_interrupt=False) as writer,
+        Progress(*columns, transient=True) as progress,
+    ):
         task = progress.add_task("stylize", total=count)
         for frame in frames:
             if frame.shape[1::-1] != (width, height):

@@ -144,10 +144,18 @@ class VideoFileWriter:
     handler may call :meth:`close` to keep a recording playable when the process is stopped.
     """
 
-    def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int], fourcc: str | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        fps: float,
+        size: tuple[int, int],
+        fourcc: str | None = None,
+        keep_on_interrupt: bool = True,
+    ):
         import cv2
 
         self.path = Path(path)
+        self.keep_on_interrupt = keep_on_interrupt  # a recording keeps its frames; an offline job does not
         self.size = (int(size[0]), int(size[1]))
         self.fps = float(fps) if fps and fps > 0 else 30.0
         self.frames_written = 0
@@ -207,7 +215,7 @@ class VideoFileWriter:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if exc_type is None or issubclass(exc_type, KeyboardInterrupt):
+        if exc_type is None or (issubclass(exc_type, KeyboardInterrupt) and self.keep_on_interrupt):
             self.close()  # Ctrl-C keeps what was recorded so far, as a playable file
         else:
             self.abort()
