@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -138,3 +140,22 @@ def test_style_tour_holds_then_crossfades():
     assert cycle_weights(names, 0.5, period=2.0) == {"a": 1.0}
     assert cycle_weights(names, 1.75, period=2.0) == pytest.approx({"a": 0.5, "b": 0.5})
     assert cycle_weights(names, 5.9, period=2.0) == pytest.approx({"c": 0.2, "a": 0.8})  # wraps around
+
+
+def test_missing_delegates_say_what_to_install(tmp_path):
+    """One line, and no 'Exception ignored' traceback from LiteRT's half-built Delegate at exit."""
+    code = (
+        "from edgestyle.errors import EdgestyleError\n"
+        "from edgestyle.runtime.stylizer import Stylizer\n"
+        "for d in ('edgetpu', 'gpu', '/nope/libdelegate.so'):\n"
+        "    try:\n"
+        f"        Stylizer({str(DEV_MODEL)!r}, delegate=d)\n"
+        "    except EdgestyleError as e:\n"
+        "        print(e)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    lines = proc.stdout.splitlines()
+    assert (
+        "apt install libedgetpu1-std" in lines[0] and "GPU delegate" in lines[1] and "--delegate" in lines[2]
+    )
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr

@@ -7,6 +7,7 @@ because exported tensor names are generic and positions are not stable.
 
 from __future__ import annotations
 
+import ctypes
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,8 @@ def interpreter_backend() -> tuple[str, Any, Any]:
 def _load_delegate(delegate: str, load_delegate: Any) -> Any:
     library, hint = DELEGATE_LIBRARIES.get(delegate, (delegate, "check the path passed to --delegate"))
     try:
+        # dlopen first: LiteRT's Delegate object prints a traceback from __del__ when its own load fails
+        ctypes.CDLL(library)
         return load_delegate(library)
     except (ValueError, OSError, RuntimeError) as exc:
         raise EdgestyleError(f"cannot load the {delegate!r} delegate ({library}): {hint}") from exc
