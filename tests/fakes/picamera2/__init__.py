@@ -84,7 +84,8 @@ class Picamera2:
             "main": stream,
             "lores": lores,
             "raw": raw,
-            "controls": {"NoiseReductionMode": 1, "FrameDurationLimits": (33333, 33333)} | dict(controls or {}),
+            "controls": {"NoiseReductionMode": 1, "FrameDurationLimits": (33333, 33333)}
+            | dict(controls or {}),
             "display": display,
             "encode": encode,
         }
