@@ -54,6 +54,14 @@ def test_picam_source_configures_rgb888_at_the_asked_size(fake_picamera2):
     assert camera.calls[-2:] == ["stop", "close"] and camera.calls.count("close") == 1
 
 
+def test_a_stalled_picam_is_an_error_not_a_hang(fake_picamera2, monkeypatch):
+    source = open_source("picam:0", size=(32, 24))
+    monkeypatch.setattr(fake_picamera2, "STALLED", True)
+    with pytest.raises(EdgestyleError, match="picam:0 delivered no frame for 5 s"):
+        source.read()
+    source.close()
+
+
 def test_picam_errors_are_one_line(fake_picamera2, monkeypatch):
     with pytest.raises(EdgestyleError, match="no Raspberry Pi camera 1: 1 found"):
         open_source("picam:1")

@@ -245,6 +245,7 @@ class PicameraSource(FrameSource):
     """
 
     live = True
+    timeout = 5.0  # seconds without a frame before the camera counts as stalled
 
     def __init__(self, camera_num: int = 0, size: tuple[int, int] = (640, 480), fps: float = 30.0):
         super().__init__()
@@ -278,7 +279,12 @@ class PicameraSource(FrameSource):
     def read(self) -> np.ndarray | None:
         if self.closed.is_set():
             return None
-        frame = self._camera.capture_array("main")
+        try:  # wait= makes picamera2's job future time out (TimeoutError) instead of blocking forever
+            frame = self._camera.capture_array("main", wait=self.timeout)
+        except TimeoutError:
+            raise EdgestyleError(
+                f"{self.name} delivered no frame for {self.timeout:g} s (camera stalled?)"
+            ) from None
         return frame[:, :, :3] if frame.ndim == 3 and frame.shape[2] == 4 else frame
 
     def _release(self) -> None:

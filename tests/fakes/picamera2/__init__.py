@@ -18,7 +18,8 @@ raspberrypi/picamera2 ``picamera2/picamera2.py`` and the Picamera2 manual:
   [R, G, B], ``XBGR8888`` is [R, G, B, 255], ``XRGB8888`` is [B, G, R, 255].
 
 The "scene" in front of the fake camera is ``SCENE_RGB`` (a solid colour, true RGB) so tests can
-check that colours arrive in the right order. ``CAMERAS`` lists the attached cameras.
+check that colours arrive in the right order. ``CAMERAS`` lists the attached cameras; ``STALLED``
+makes ``capture_array(wait=...)`` time out the way the real job future does (``TimeoutError``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ CAMERAS: list[dict] = [
     {"Model": "imx708", "Location": 2, "Rotation": 0, "Id": "/base/axi/pcie@120000/rp1/i2c@88000/imx708@1a"}
 ]
 SCENE_RGB = (10, 20, 200)  # mostly blue
+STALLED = False
 INSTANCES: list[Picamera2] = []
 _FORMATS = {
     "RGB888": (2, 1, 0),
@@ -113,8 +115,10 @@ class Picamera2:
         self.calls.append("start")
 
     def capture_array(self, name="main", wait=None, signal_function=None) -> np.ndarray:
-        if not self.started:
-            raise RuntimeError("Camera is not running")  # the real one would block forever
+        if not self.started or STALLED:
+            if wait is None:
+                raise AssertionError("the real capture_array would block forever here")
+            raise TimeoutError()
         stream = self.camera_config[name]
         w, h = stream["size"]
         order = _FORMATS[stream["format"]]
