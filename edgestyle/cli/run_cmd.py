@@ -131,6 +131,13 @@ def _style_tour(stylizer, seconds: float):
     return lambda: stylizer.set_style(cycle_weights(names, time.monotonic() - start, seconds))
 
 
+def _playback_fps(source, sink) -> float | None:
+    """A file shown on a screen plays at its own frame rate; recorded or benchmarked, as fast as it can."""
+    from edgestyle.runtime.sinks import NullSink, VideoFileSink
+
+    return None if source.live or isinstance(sink, NullSink | VideoFileSink) else source.fps
+
+
 def run(
     source: str = typer.Argument(
         None,
@@ -209,7 +216,7 @@ def run(
         stylizer,
         sink,
         before_inference=tour,
-        max_fps=max_fps or profile.max_fps,
+        max_fps=max_fps or profile.max_fps or _playback_fps(frame_source, sink),
         side_by_side=side_by_side,
         overlay=overlay,
         max_frames=frames,
