@@ -325,7 +325,7 @@ def open_source(
         if not number.isdigit():
             raise EdgestyleError(f"bad camera number in {uri!r}: expected picam:0")
         return PicameraSource(int(number), _size_param(query, size or (640, 480)), fps)
-    if scheme == "v4l2" or uri.startswith("/dev/video"):
+    if scheme == "v4l2" or uri.startswith(("/dev/video", "/dev/v4l/")):  # by-id names survive re-plugging
         device = parsed.path if scheme == "v4l2" else uri
         wanted = _size_param(query, size or (640, 480))
         return CaptureSource(
