@@ -156,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             "# Pipeline overhead: model-only vs file -> stylizer -> null sink",
             "",
             f"Machine: {describe_machine(machine)}. Clip: generated {args.size}, looped; >= {args.frames} frames per round, "
-            f"{args.rounds} alternating rounds (medians), {args.threads} interpreter threads, XNNPACK.",
+            f"{args.rounds} alternating rounds (medians), {args.threads} interpreter threads, XNNPACK. "
+            f"Load average at the end: {os.getloadavg()[0]:.1f} (other processes share these cores).",
             "",
             markdown_table(headers, rows),
             "",
