@@ -172,3 +172,30 @@ def test_test_pattern_and_folder_sources(tmp_path):
     while once.read() is not None:
         count += 1
     assert count == 3
+
+
+def test_run_on_a_pi5_profile_sizes_the_camera_for_the_model(fake_picamera2, tmp_path, tiny_stateful_tflite):
+    """`edgestyle run --device raspberry-pi-5`: picam:0 from the profile, RGB888 at the model's 64x48."""
+    from typer.testing import CliRunner
+
+    from edgestyle.cli import app
+    from edgestyle.runtime.video_io import probe_video
+
+    out = tmp_path / "pi.mp4"
+    args = [
+        "run",
+        "--device",
+        "raspberry-pi-5",
+        "-o",
+        str(out),
+        "-m",
+        str(tiny_stateful_tflite),
+        "--frames",
+        "5",
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    camera = fake_picamera2.INSTANCES[0]
+    assert camera.camera_config["main"] == {"format": "RGB888", "size": (64, 48)}
+    assert camera.calls[-1] == "close"
+    assert probe_video(out)[1:] == (5, (64, 48))
