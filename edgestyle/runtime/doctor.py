@@ -164,6 +164,13 @@ def collect(root: Path = Path("/")) -> Report:
         report.add("delegates", name, library if ok else f"{library} not found: {hint}", ok)
 
     report.add("runtime", "python", platform.python_version())
+    modules = [
+        ("ai_edge_litert", "ai-edge-litert"),
+        ("tflite_runtime", "tflite-runtime"),
+        ("tensorflow", "tf.lite"),
+    ]
+    backend = next((label for module, label in modules if importlib.util.find_spec(module)), None)
+    report.add("runtime", "interpreter", backend or "none: pip install ai-edge-litert", backend is not None)
     for dist, label in [
         ("ai-edge-litert", "ai-edge-litert"),
         ("tflite-runtime", "tflite-runtime"),
