@@ -77,10 +77,11 @@ def video_devices(root: Path = Path("/")) -> list[tuple[str, str]]:
 
 def pi_cameras() -> list[str] | None:
     """picamera2's camera list, or None when picamera2 is not importable here."""
-    if importlib.util.find_spec("picamera2") is None:
-        return None
     try:
         from picamera2 import Picamera2
+    except ImportError:
+        return None
+    try:
 
         return [f"{c.get('Model', '?')} ({c.get('Id', '')})" for c in Picamera2.global_camera_info()]
     except Exception as exc:  # libcamera can fail in many ways; doctor must not
