@@ -82,7 +82,6 @@ def pi_cameras() -> list[str] | None:
     except ImportError:
         return None
     try:
-
         return [f"{c.get('Model', '?')} ({c.get('Id', '')})" for c in Picamera2.global_camera_info()]
     except Exception as exc:  # libcamera can fail in many ways; doctor must not
         return [f"picamera2 failed: {exc}"]
