@@ -15,6 +15,7 @@ from edgestyle.runtime.sinks import (
     VideoFileSink,
     letterbox_rect,
     open_sink,
+    pack_pixels,
 )
 from edgestyle.runtime.video_io import read_frames
 
@@ -103,3 +104,24 @@ def test_bad_sinks_are_one_line(tmp_path, monkeypatch):
         open_sink(str(tmp_path / "missing" / "out.mp4"))
     with pytest.raises(EdgestyleError, match="cannot open framebuffer|cannot read framebuffer"):
         open_sink(f"fb://{tmp_path}/fb9")
+
+
+@pytest.mark.parametrize("red_offset, expected", [(16, False), (0, True)])
+def test_channel_order_comes_from_fbioget_vscreeninfo(monkeypatch, red_offset, expected):
+    """The kernel's fb_var_screeninfo: 8 u32 (xres .. grayscale), then red {offset, length, msb_right}."""
+    import fcntl
+    import struct
+
+    from edgestyle.runtime import sinks
+
+    def ioctl(fd, request, arg):
+        assert request == sinks.FBIOGET_VSCREENINFO and len(arg) == 160
+        head = struct.pack("8I", 1920, 1080, 1920, 1080, 0, 0, 32, 0)
+        return head + struct.pack("3I", red_offset, 8, 0) + bytes(160 - len(head) - 12)
+
+    monkeypatch.setattr(fcntl, "ioctl", ioctl)
+    assert sinks.read_channel_order(3) is expected
+    bgr = np.array([[[1, 2, 3]]], np.uint8)
+    assert pack_pixels(bgr, 24, red_first=expected).tobytes() == (
+        b"\x03\x02\x01" if expected else b"\x01\x02\x03"
+    )
