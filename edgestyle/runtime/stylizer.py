@@ -186,9 +186,6 @@ class Stylizer:
         import cv2
 
         frame_bgr = _as_bgr_uint8(frame_bgr)
-        if self._links and self.scene_cuts.is_cut(frame_bgr):
-            self._states = [link.zeros() for link in self._links]
-            self.resets += 1
         h, w = frame_bgr.shape[:2]
         mw, mh = self.input_size
         small = frame_bgr
@@ -197,6 +194,10 @@ class Stylizer:
             small = cv2.resize(
                 frame_bgr, (mw, mh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
             )
+        # Cuts are judged on the model-sized frame: a 16x16 thumbnail of a 1080p frame costs ~100x more.
+        if self._links and self.scene_cuts.is_cut(small):
+            self._states = [link.zeros() for link in self._links]
+            self.resets += 1
         out = cv2.cvtColor(self.step(cv2.cvtColor(small, cv2.COLOR_BGR2RGB)), cv2.COLOR_RGB2BGR)
         if (w, h) != (mw, mh):
             out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
