@@ -125,3 +125,17 @@ def test_channel_order_comes_from_fbioget_vscreeninfo(monkeypatch, red_offset, e
     assert pack_pixels(bgr, 24, red_first=expected).tobytes() == (
         b"\x03\x02\x01" if expected else b"\x01\x02\x03"
     )
+
+
+def test_show_and_record_at_once(tmp_path):
+    from edgestyle.runtime.sinks import TeeSink, open_sinks
+
+    tee = open_sinks(["null", str(tmp_path / "take.mp4")], fps=10)
+    assert isinstance(tee, TeeSink)
+    for _ in range(4):
+        assert tee.write(np.zeros((32, 48, 3), np.uint8))
+    tee.close()
+    assert tee.sinks[0].frames == 4 and len(list(read_frames(tmp_path / "take.mp4"))) == 4
+    with pytest.raises(EdgestyleError, match="unknown sink 'x.gif'"):
+        open_sinks([str(tmp_path / "other.mp4"), "x.gif"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["take.mp4"]

@@ -133,9 +133,10 @@ def _style_tour(stylizer, seconds: float):
 
 def _playback_fps(source, sink) -> float | None:
     """A file shown on a screen plays at its own frame rate; recorded or benchmarked, as fast as it can."""
-    from edgestyle.runtime.sinks import NullSink, VideoFileSink
+    from edgestyle.runtime.sinks import NullSink, TeeSink, VideoFileSink
 
-    return None if source.live or isinstance(sink, NullSink | VideoFileSink) else source.fps
+    sinks = sink.sinks if isinstance(sink, TeeSink) else [sink]
+    return None if source.live or all(isinstance(s, NullSink | VideoFileSink) for s in sinks) else source.fps
 
 
 def run(
@@ -145,13 +146,13 @@ def run(
         "an image folder, or test:// (a generated scene). Default: the --device profile's camera, else test://.",
         show_default=False,
     ),
-    output: str = typer.Option(
+    output: list[str] = typer.Option(
         None,
         "--output",
         "-o",
         help="Where frames go: hdmi (fullscreen window, or the console framebuffer without a desktop), "
-        "display://0, fb:///dev/fb0, window, null, or a video file such as out.mp4. Default: the profile's "
-        "display, else hdmi.",
+        "display://0, fb:///dev/fb0, window, null, or a video file such as out.mp4. Repeat to show and "
+        "record at once (-o hdmi -o take.mp4). Default: the profile's display, else hdmi.",
     ),
     model: str = typer.Option(None, "--model", "-m", help=MODEL_HELP),
     device: str = typer.Option(
@@ -183,7 +184,7 @@ def run(
     from edgestyle.runtime.models import resolve_model
     from edgestyle.runtime.pipeline import Pipeline
     from edgestyle.runtime.profiles import BoardProfile, load_profile
-    from edgestyle.runtime.sinks import open_sink
+    from edgestyle.runtime.sinks import open_sinks
     from edgestyle.runtime.sources import open_source
     from edgestyle.runtime.stylizer import Stylizer
 
@@ -203,11 +204,13 @@ def run(
     capture_size = _parse_size(size) or (
         stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size)
     )
-    sink_uri = output or profile.sink
-    info(f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {sink_uri}")
+    sink_uris = list(output or [profile.sink])
+    info(
+        f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {', '.join(sink_uris)}"
+    )
     frame_source = open_source(uri, size=capture_size, fps=profile.camera_fps, loop=loop, log=info)
     try:
-        sink = open_sink(sink_uri, fps=frame_source.fps, log=info)
+        sink = open_sinks(sink_uris, fps=frame_source.fps, log=info)
     except BaseException:
         frame_source.close()
         raise

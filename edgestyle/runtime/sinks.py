@@ -42,6 +42,25 @@ class FrameSink:
         self.close()
 
 
+class TeeSink(FrameSink):
+    """Several sinks at once (show on HDMI and record); stops when any viewer asks to quit."""
+
+    def __init__(self, sinks: list[FrameSink]):
+        self.sinks = sinks
+        self.name = " + ".join(s.name for s in sinks)
+
+    def write(self, frame_bgr: np.ndarray) -> bool:
+        return all([sink.write(frame_bgr) for sink in self.sinks])  # a list: every sink gets the frame
+
+    def close(self) -> None:
+        for sink in self.sinks:
+            sink.close()
+
+    def abort(self) -> None:
+        for sink in self.sinks:
+            sink.abort()
+
+
 class NullSink(FrameSink):
     """Counts frames and drops them: measures the pipeline without any display cost."""
 
@@ -276,3 +295,16 @@ def open_sink(uri: str, fps: float = 30.0, log: Callable[[str], None] | None = N
     if "://" in uri:
         raise EdgestyleError(f"unknown sink {uri!r}: use {SINK_HELP}")
     return VideoFileSink(Path(uri).expanduser(), fps)
+
+
+def open_sinks(uris: list[str], fps: float = 30.0, log: Callable[[str], None] | None = None) -> FrameSink:
+    """One sink, or a :class:`TeeSink` of several; already-opened ones are closed if a later one fails."""
+    opened: list[FrameSink] = []
+    try:
+        for uri in uris:
+            opened.append(open_sink(uri, fps, log))
+    except BaseException:
+        for sink in opened:
+            sink.abort()
+        raise
+    return opened[0] if len(opened) == 1 else TeeSink(opened)
