@@ -215,20 +215,20 @@ class Pipeline:
         restart = self.source.restarts
         next_due = time.perf_counter()
         while not self._stop.is_set():
+            if self.max_fps and self._stop.wait(max(0.0, next_due - time.perf_counter())):
+                return  # paced before taking a frame, so the one taken is the newest
             packet = self._captured.get()
             if packet is None:
                 continue
             if packet is END:
                 self._inferred.put(END, drop=False)
                 return
+            if self.max_fps:
+                next_due = max(next_due + 1.0 / self.max_fps, time.perf_counter())
             if packet.restart != restart:  # the source reconnected or looped: old state is wrong
                 self.stylizer.reset()
                 self.resets += 1
                 restart = packet.restart
-            if self.max_fps:
-                next_due = max(next_due + 1.0 / self.max_fps, time.perf_counter())
-                if self._stop.wait(max(0.0, next_due - time.perf_counter())):
-                    return
             if self.before_inference:
                 self.before_inference()
             t0 = time.perf_counter()
