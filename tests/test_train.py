@@ -207,3 +207,48 @@ def test_config_file_and_overrides(tmp_path) -> None:
         4.0,
         12.5,
     )
+
+
+@pytest.mark.slow
+def test_sigterm_stops_cleanly_with_a_checkpoint_and_a_model_dir(train_data, tmp_path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "m"
+    argv = [
+        str(Path(sys.executable).parent / "edgestyle"),
+        "train",
+        str(train_data / "stills"),
+        "--out",
+        str(out),
+    ]
+    argv += [
+        "--teacher",
+        "cartoon",
+        "--max-steps",
+        "100000",
+        "--checkpoint-every",
+        "2",
+        "--crop",
+        "32",
+        "--batch",
+        "2",
+    ]
+    argv += ["--base-channels", "8", "--set", "generator.res_blocks=1", "--set", "workers=1", "--quiet"]
+    argv += ["--cache-dir", str(tmp_path / "cache")]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while (
+        not list((out / "checkpoints").glob("ckpt-*.index"))
+        and time.monotonic() < deadline
+        and proc.poll() is None
+    ):
+        time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr[-2000:]
+    assert (
+        "interrupted" in stdout and (out / "edgestyle.json").is_file() and (out / "generator.keras").is_file()
+    )
+    meta = json.loads((out / "edgestyle.json").read_text())
+    assert meta["training"]["run"]["stopped_by"] == "interrupted" and meta["baked_style"] == "cartoon"

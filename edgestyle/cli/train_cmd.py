@@ -91,7 +91,7 @@ def train(
     import os
     import signal
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # grappler prints harmless "remapper failed" errors
     try:
         import tensorflow  # noqa: F401
     except ImportError:

@@ -37,7 +37,7 @@ class TrainConfig:
     batch: int = 4  # clips per step, over all replicas
     max_steps: int = 2000
     time_budget: float | None = None  # seconds; stop (and save) when spent
-    lr_g: float = 5e-4
+    lr_g: float = 2e-3
     lr_d: float = 2e-4
     noise: float = 0.01  # per-frame sensor noise on the inputs (std, 0-1 scale): teaches stability
     seed: int = 0

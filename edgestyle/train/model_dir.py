@@ -206,10 +206,14 @@ def make_untrained_model_dir(
 
 
 def _randomise_film(model, seed: int) -> None:
-    """FiLM starts as the identity; give fixtures a visible style dependence instead."""
+    """FiLM starts as the identity and the output as a copy of the frame (see generator
+    ``_start_near_identity``); give fixtures a visible style dependence instead."""
     import numpy as np
 
     rng = np.random.default_rng(seed + 1)
+    to_rgb = model.get_layer("to_rgb")
+    kernel, bias = to_rgb.get_weights()
+    to_rgb.set_weights([rng.normal(0.0, 0.3, kernel.shape).astype(np.float32), np.zeros_like(bias)])
     for layer in model.layers:
         if layer.name.endswith(("_scale", "_shift")) and layer.weights:
             kernel, bias = layer.get_weights()
