@@ -33,6 +33,7 @@ class Packet:
     frame: np.ndarray
     captured: float
     restart: int
+    model_input: np.ndarray | None = None  # prepared in the capture thread
     output: np.ndarray | None = None
 
 
@@ -114,10 +115,12 @@ class PipelineStats:
 class Pipeline:
     """Run ``source -> stylizer -> sink`` until the source ends, :meth:`stop`, or ``max_frames``.
 
-    ``stylizer`` is anything with ``process(bgr) -> bgr`` and ``reset()`` (normally a
-    :class:`~edgestyle.runtime.stylizer.Stylizer`). ``max_fps`` caps inference (and so power
-    use); ``log`` receives a stats line every ``report_every`` seconds; ``before_inference`` runs
-    in the inference thread before each frame, the safe place to change the style live.
+    ``stylizer`` is anything with ``process(bgr) -> bgr`` and ``reset()``; a
+    :class:`~edgestyle.runtime.stylizer.Stylizer` also offers ``prepare``/``infer``/``restore``,
+    which the pipeline spreads over the capture, inference and display threads so the inference
+    thread only runs the model. ``max_fps`` caps inference (and so power use); ``log`` receives
+    a stats line every ``report_every`` seconds; ``before_inference`` runs in the inference
+    thread before each frame, the safe place to change the style live.
     """
 
     def __init__(
@@ -141,6 +144,8 @@ class Pipeline:
         self.report_every = report_every
         self.log = log or (lambda message: None)
         self.before_inference = before_inference  # runs in the inference thread (e.g. a style change)
+        # A Stylizer splits its work so only the model call stays in the inference thread.
+        self._split = all(hasattr(stylizer, name) for name in ("prepare", "infer", "restore"))
         self._captured, self._inferred = Slot(), Slot()
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
@@ -205,10 +210,12 @@ class Pipeline:
             if frame is None:
                 self._captured.put(END, drop=False)
                 return
+            captured = time.perf_counter()
+            packet = Packet(index, frame, captured, self.source.restarts)
+            if self._split:  # resize + colour conversion here, in parallel with the model
+                packet.model_input = self.stylizer.prepare(frame)
             self.timers["capture"].add(time.perf_counter() - t0)
-            self._captured.put(
-                Packet(index, frame, time.perf_counter(), self.source.restarts), drop=not self.lossless
-            )
+            self._captured.put(packet, drop=not self.lossless)
             index += 1
 
     def _infer(self) -> None:
@@ -232,11 +239,16 @@ class Pipeline:
             if self.before_inference:
                 self.before_inference()
             t0 = time.perf_counter()
-            packet.output = self.stylizer.process(packet.frame)
+            if self._split:
+                packet.output = self.stylizer.infer(packet.model_input)
+            else:
+                packet.output = self.stylizer.process(packet.frame)
             self.timers["inference"].add(time.perf_counter() - t0)
             self._inferred.put(packet, drop=not self.lossless)
 
     def _compose(self, packet: Packet) -> np.ndarray:
+        if self._split:  # back to the input's size and BGR, in the display thread
+            packet.output = self.stylizer.restore(packet.output, packet.frame.shape[1::-1])
         view = side_by_side(packet.frame, packet.output) if self.side_by_side else packet.output
         if self.overlay:
             s = self.stats()

@@ -181,27 +181,41 @@ class Stylizer:
         self.frames += 1
         return tensor_to_frame(m.get(self._frame_out.key)[0], self._frame_out, self._out_range).copy()
 
-    def process(self, frame_bgr: np.ndarray) -> np.ndarray:
-        """Stylize one BGR uint8 frame of any size; the result has the input's size."""
+    # -- the three parts of process(), separable so a pipeline can run them in different threads --
+    def prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Any BGR frame -> the model-sized RGB frame (stateless, safe from any thread)."""
         import cv2
 
         frame_bgr = _as_bgr_uint8(frame_bgr)
         h, w = frame_bgr.shape[:2]
         mw, mh = self.input_size
-        small = frame_bgr
         if (w, h) != (mw, mh):
             shrink = w * h > mw * mh
-            small = cv2.resize(
+            frame_bgr = cv2.resize(
                 frame_bgr, (mw, mh), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
             )
+        return cv2.cvtColor(frame_bgr, cv2.COLOR_BGR2RGB)
+
+    def infer(self, frame_rgb: np.ndarray) -> np.ndarray:
+        """Scene-cut check, then :meth:`step`; frames must come in order (it carries the state)."""
         # Cuts are judged on the model-sized frame: a 16x16 thumbnail of a 1080p frame costs ~100x more.
-        if self._links and self.scene_cuts.is_cut(small):
+        if self._links and self.scene_cuts.is_cut(frame_rgb):
             self._states = [link.zeros() for link in self._links]
             self.resets += 1
-        out = cv2.cvtColor(self.step(cv2.cvtColor(small, cv2.COLOR_BGR2RGB)), cv2.COLOR_RGB2BGR)
-        if (w, h) != (mw, mh):
-            out = cv2.resize(out, (w, h), interpolation=cv2.INTER_LINEAR)
+        return self.step(frame_rgb)
+
+    def restore(self, output_rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """The model's RGB output -> BGR at ``size`` (width, height) (stateless, safe from any thread)."""
+        import cv2
+
+        out = cv2.cvtColor(output_rgb, cv2.COLOR_RGB2BGR)
+        if out.shape[1::-1] != tuple(size):
+            out = cv2.resize(out, tuple(size), interpolation=cv2.INTER_LINEAR)
         return out
+
+    def process(self, frame_bgr: np.ndarray) -> np.ndarray:
+        """Stylize one BGR uint8 frame of any size; the result has the input's size."""
+        return self.restore(self.infer(self.prepare(frame_bgr)), frame_bgr.shape[1::-1])
 
 
 def _as_bgr_uint8(frame: np.ndarray) -> np.ndarray:
