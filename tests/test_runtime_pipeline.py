@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -51,6 +52,27 @@ def test_a_file_is_stylized_losslessly(folder):
     stats = Pipeline(open_source(str(folder)), Stylizer(DEV_MODEL), sink).run()
     assert sink.frames == stats.frames == 20
     assert stats.dropped_capture == stats.dropped_inference == 0
+
+
+def test_threaded_stylizing_equals_a_plain_loop(folder):
+    """prepare / infer / restore spread over three threads give exactly process() in a loop."""
+
+    class Keep(NullSink):
+        def __init__(self):
+            super().__init__()
+            self.kept = []
+
+        def write(self, frame):
+            self.kept.append(frame.copy())
+            return super().write(frame)
+
+    sink = Keep()
+    Pipeline(open_source(str(folder)), Stylizer(DEV_MODEL), sink).run()
+    reference = Stylizer(DEV_MODEL)
+    expected = [reference.process(f) for f in read_frames(folder)]
+    assert len(sink.kept) == len(expected) == 20
+    for got, want in zip(sink.kept, expected, strict=True):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_a_live_source_drops_stale_frames_instead_of_lagging():
