@@ -2,9 +2,9 @@
 
 * **model only**: the interpreter invoked back to back with its inputs already set (no decode,
   no resize, no state copies): the ceiling.
-* **pipeline**: ``edgestyle run CLIP -o null``'s path: a video file decoded in the capture
-  thread, the Stylizer (resize, BGR->RGB, quantize, carry the state) in the inference thread,
-  the null sink in the display thread, joined by the one-slot queues.
+* **pipeline**: ``edgestyle run CLIP -o null``'s path: decode, resize to the model and BGR->RGB
+  in the capture thread; scene-cut check, quantize, invoke and state carry in the inference
+  thread; resize back and the null sink in the display thread; one-slot queues between them.
 
 Target: the pipeline keeps at least 90% of the model-only throughput on a model heavy enough to
 matter (the default model in models/, else Magenta's 384x384 transfer network from
