@@ -1,8 +1,9 @@
 """Find the model to run when the user names none: the default shipped in the repo's ``models/``.
 
 One function so ``edgestyle run``, ``edgestyle stylize`` and the demo agree on what "the default
-model" is: ``models/default`` (a symlink or a one-line text file holding a path relative to
-``models/``) wins, else the first ``models/*/*_int8.tflite`` by name.
+model" is: the ``*_int8.tflite`` files of ``models/default/`` (a folder, a symlink, or a one-line
+text file naming a path relative to ``models/``), else of any ``models/*/``; of several sizes the
+largest, unless a board profile asks for its own size or variant.
 """
 
 from __future__ import annotations
@@ -23,18 +24,18 @@ def models_dirs() -> list[Path]:
     ]
 
 
-def _from_pointer(models: Path) -> Path | None:
+def _candidates(models: Path, pattern: str) -> list[Path]:
+    """Models matching ``pattern`` in the ``default`` entry if there is one, else in any subfolder."""
     pointer = models / "default"
-    if pointer.is_symlink() or pointer.is_dir():
-        target = pointer.resolve()
-        if target.is_dir():
-            found = sorted(target.glob("*_int8.tflite")) or sorted(target.glob("*.tflite"))
-            return found[0] if found else None
-        return target if target.is_file() else None
+    if pointer.is_file() and not pointer.is_symlink():  # a one-line text file naming a file or folder
+        pointer = (models / pointer.read_text().strip()).resolve()
+    else:
+        pointer = pointer.resolve()
     if pointer.is_file():
-        target = (models / pointer.read_text().strip()).resolve()
-        return target if target.is_file() else None
-    return None
+        return [pointer] if pointer.match(pattern) else []
+    if pointer.is_dir() and (found := sorted(pointer.glob(pattern))):
+        return found
+    return sorted(models.glob(f"*/{pattern}"))
 
 
 def _input_side(path: Path) -> int | None:
@@ -47,22 +48,24 @@ def _input_side(path: Path) -> int | None:
     return contract.frame_input.height if contract else None
 
 
+def _pick(candidates: list[Path], prefer_size: int | None) -> Path:
+    """The candidate with the preferred input side, else the largest one."""
+    sides = {p: _input_side(p) or 0 for p in candidates}
+    exact = [p for p in candidates if prefer_size and sides[p] == prefer_size]
+    return exact[0] if exact else max(candidates, key=lambda p: sides[p])
+
+
 def default_model_path(pattern: str = "*_int8.tflite", prefer_size: int | None = None) -> Path:
     """The default model, or one clear error telling the user to pass ``--model``.
 
-    A board profile narrows the choice: ``pattern`` picks the variant (``*_edgetpu.tflite``) and
-    ``prefer_size`` the input size among several shipped models.
+    ``pattern`` picks the variant (a profile asks for ``*_edgetpu.tflite``); among several sizes
+    of it, ``prefer_size`` (a profile's model side) wins, else the largest input (best quality).
     """
     for models in models_dirs():
-        candidates = sorted(models.glob(f"*/{pattern}"))
-        if prefer_size:
-            sized = [p for p in candidates if _input_side(p) == prefer_size]
-            if sized:
-                return sized[0]
-        pointed = _from_pointer(models) if pattern == "*_int8.tflite" else None
-        found = pointed or next(iter(candidates), None)
-        if found is not None:
-            return found
+        candidates = _candidates(models, pattern)
+        if not candidates:
+            continue
+        return _pick(candidates, prefer_size)
     raise EdgestyleError(f"no --model given and no default model in models/ (expected models/*/{pattern})")
 
 
@@ -73,11 +76,11 @@ def resolve_model(
     if model is None or str(model) == "":
         return default_model_path(pattern, prefer_size)
     path = Path(model)
-    if path.is_dir():  # a model folder: take its int8 model, as the convert command names it
-        found = sorted(path.glob("*_int8.tflite")) or sorted(path.glob("*.tflite"))
+    if path.is_dir():  # a converted-model folder: its int8 model, as `edgestyle convert` names it
+        found = sorted(path.glob(pattern)) or sorted(path.glob("*.tflite"))
         if not found:
             raise EdgestyleError(f"no .tflite model in folder: {path}")
-        return found[0]
+        return _pick(found, prefer_size)
     if not path.is_file():
         raise EdgestyleError(f"model file not found: {path}")
     return path

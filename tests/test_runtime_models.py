@@ -1,0 +1,54 @@
+"""The default-model lookup shared by run, stylize and the demo."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from edgestyle.errors import EdgestyleError
+from edgestyle.runtime import models
+
+DEV_MODEL = Path(__file__).parent / "data" / "tiny_stateful_dev.tflite"  # 32x32
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch, tiny_stateful_tflite) -> Path:
+    """A working directory with models/default/ holding two sizes, and no repo models behind it."""
+    folder = tmp_path / "models" / "default"
+    folder.mkdir(parents=True)
+    shutil.copy(DEV_MODEL, folder / "m_32x32_int8.tflite")
+    shutil.copy(tiny_stateful_tflite, folder / "m_64x48_int8.tflite")
+    (folder / "m_64x48_int8_edgetpu.tflite").write_bytes(tiny_stateful_tflite.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(models, "PACKAGE_ROOT", tmp_path / "elsewhere")
+    return folder
+
+
+def test_largest_by_default_or_the_profiles_size(shipped):
+    assert models.resolve_model(None) == shipped / "m_64x48_int8.tflite"
+    assert models.resolve_model(None, prefer_size=32) == shipped / "m_32x32_int8.tflite"
+    assert models.resolve_model(None, "*_edgetpu.tflite") == shipped / "m_64x48_int8_edgetpu.tflite"
+
+
+def test_a_pointer_file_names_the_default(shipped):
+    other = shipped.parent / "other"
+    other.mkdir()
+    shutil.copy(DEV_MODEL, other / "o_int8.tflite")
+    shutil.rmtree(shipped)
+    (shipped.parent / "default").write_text("other\n")
+    assert models.resolve_model(None) == (other / "o_int8.tflite").resolve()
+
+
+def test_explicit_models_and_clear_errors(shipped, tmp_path):
+    assert models.resolve_model(str(DEV_MODEL)) == DEV_MODEL
+    assert models.resolve_model(str(shipped)) == shipped / "m_64x48_int8.tflite"  # a folder: its largest
+    with pytest.raises(EdgestyleError, match="model file not found"):
+        models.resolve_model("nope.tflite")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(EdgestyleError, match="no .tflite model in folder"):
+        models.resolve_model(str(tmp_path / "empty"))
+    shutil.rmtree(shipped.parent)
+    with pytest.raises(EdgestyleError, match="no --model given and no default model"):
+        models.resolve_model(None)
