@@ -29,6 +29,7 @@ def shipped(tmp_path, monkeypatch, tiny_stateful_tflite) -> Path:
 def test_largest_by_default_or_the_profiles_size(shipped):
     assert models.resolve_model(None) == shipped / "m_64x48_int8.tflite"
     assert models.resolve_model(None, prefer_size=32) == shipped / "m_32x32_int8.tflite"
+    assert models.resolve_model(None, prefer_size=36) == shipped / "m_32x32_int8.tflite"  # the closest
     assert models.resolve_model(None, "*_edgetpu.tflite") == shipped / "m_64x48_int8_edgetpu.tflite"
 
 

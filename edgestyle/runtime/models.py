@@ -49,17 +49,19 @@ def _input_side(path: Path) -> int | None:
 
 
 def _pick(candidates: list[Path], prefer_size: int | None) -> Path:
-    """The candidate with the preferred input side, else the largest one."""
+    """The candidate whose input side is closest to ``prefer_size``, else the largest one."""
     sides = {p: _input_side(p) or 0 for p in candidates}
-    exact = [p for p in candidates if prefer_size and sides[p] == prefer_size]
-    return exact[0] if exact else max(candidates, key=lambda p: sides[p])
+    if prefer_size:
+        return min(candidates, key=lambda p: (abs(sides[p] - prefer_size), -sides[p]))
+    return max(candidates, key=lambda p: sides[p])
 
 
 def default_model_path(pattern: str = "*_int8.tflite", prefer_size: int | None = None) -> Path:
     """The default model, or one clear error telling the user to pass ``--model``.
 
     ``pattern`` picks the variant (a profile asks for ``*_edgetpu.tflite``); among several sizes
-    of it, ``prefer_size`` (a profile's model side) wins, else the largest input (best quality).
+    of it, the one closest to ``prefer_size`` (a profile's model side) wins, else the largest
+    input (best quality).
     """
     for models in models_dirs():
         candidates = _candidates(models, pattern)
