@@ -125,17 +125,6 @@ def probe_video(path: str | os.PathLike, default_fps: float = 30.0) -> tuple[flo
     return float(fps), count, (w, h)
 
 
-def _umask() -> int:
-    """The process umask, read without changing it (os.umask would race with other threads)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
-
-
 class VideoFileWriter:
     """Write BGR frames to a video file atomically: a temp file beside it, renamed on a clean close.
 
@@ -194,7 +183,6 @@ class VideoFileWriter:
         if self.frames_written == 0:
             self._discard()  # an empty container is not a valid video: leave nothing behind
             return
-        os.chmod(self._tmp, 0o666 & ~_umask())  # temp files are private (0600); a video is not
         self._atomic.__exit__(None, None, None)
 
     def abort(self) -> None:
