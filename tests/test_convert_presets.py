@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from edgestyle.conversion import parse_size
 from edgestyle.conversion.edgetpu import command_line, unsupported_ops
-from edgestyle.conversion.pipeline import parse_size
 from edgestyle.conversion.presets import BUILTIN, REPO_PRESETS, Preset, load_presets, resolve_targets
 from edgestyle.conversion.quantize import describe_converter_error
 from edgestyle.errors import EdgestyleError

@@ -46,9 +46,10 @@ def convert(
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from edgestyle.cli._common import info
-    from edgestyle.conversion.pipeline import convert_model_dir, parse_size
+    from edgestyle.conversion.pipeline import convert_model_dir
+    from edgestyle.sizes import parse_size
 
-    size = parse_size(input_size)
+    size = parse_size(input_size, "--input-size", example="384x288")
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     console = Console(stderr=True)
     with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:

@@ -60,7 +60,8 @@ def evaluate(
     from edgestyle.cli._common import info
     from edgestyle.evaluation.evaluate import evaluate_video, rich_progress
     from edgestyle.evaluation.report import eval_table, print_table
-    from edgestyle.evaluation.runner import parse_size
+    from edgestyle.evaluation.runner import MIN_SIDE
+    from edgestyle.sizes import parse_size
 
     report = evaluate_video(
         video,
@@ -70,7 +71,7 @@ def evaluate(
         style_image=str(style_image) if style_image else None,
         float_model=float_model,
         frames=frames,
-        size=parse_size(size),
+        size=parse_size(size, "--size", min_side=MIN_SIDE, example="384x384") if size else None,
         style=style,
         delegate=delegate,
         threads=threads,

@@ -105,18 +105,6 @@ def stylize(
     )
 
 
-def _parse_size(text: str | None) -> tuple[int, int] | None:
-    from edgestyle.errors import EdgestyleError
-
-    if not text:
-        return None
-    try:
-        w, h = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise EdgestyleError(f"bad --size {text!r}: expected WIDTHxHEIGHT, e.g. 640x480") from None
-    return w, h
-
-
 def _style_tour(stylizer, seconds: float):
     """A before-inference hook that walks through every style of the model, crossfading."""
     import time
@@ -187,6 +175,7 @@ def run(
     from edgestyle.runtime.sinks import open_sinks
     from edgestyle.runtime.sources import open_source
     from edgestyle.runtime.stylizer import Stylizer
+    from edgestyle.sizes import parse_size
 
     profile = (
         load_profile(device) if device else BoardProfile(name="default", camera_uri="test://", sink="hdmi")
@@ -201,7 +190,7 @@ def run(
     )
     tour = _style_tour(stylizer, cycle_styles) if cycle_styles is not None else None
     uri = source or profile.camera_uri
-    capture_size = _parse_size(size) or (
+    capture_size = (parse_size(size, "--size") if size else None) or (
         stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size)
     )
     sink_uris = list(output or [profile.sink])

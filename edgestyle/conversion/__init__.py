@@ -3,7 +3,8 @@
 TensorFlow is imported only inside the functions that need it. See docs/conversion.md.
 """
 
-from edgestyle.conversion.pipeline import ConversionResult, convert_model_dir, parse_size
+from edgestyle.conversion.pipeline import ConversionResult, convert_model_dir
 from edgestyle.conversion.report import ConversionReport, TargetReport
+from edgestyle.sizes import parse_size
 
 __all__ = ["ConversionReport", "ConversionResult", "TargetReport", "convert_model_dir", "parse_size"]

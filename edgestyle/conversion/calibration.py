@@ -19,9 +19,7 @@ from typing import Any
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
-VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v")
+from edgestyle.runtime.video_io import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
 
 def read_frame_folder(folder: str | Path, width: int, height: int, limit: int = 64) -> list[np.ndarray]:

@@ -36,15 +36,6 @@ class ConversionResult:
     edgetpu_command: str | None = None
 
 
-def parse_size(text: str) -> tuple[int, int]:
-    """``"384x288"`` -> (384, 288): width first, like OpenCV."""
-    try:
-        w, h = (int(v) for v in text.lower().replace(" ", "").split("x"))
-    except ValueError:
-        raise EdgestyleError(f"input size must look like WIDTHxHEIGHT (e.g. 384x288), not {text!r}") from None
-    return w, h
-
-
 def convert_model_dir(
     model_dir: str | os.PathLike,
     out_dir: str | os.PathLike | None = None,

@@ -48,22 +48,6 @@ class ModelRun:
     notes: list[str] = field(default_factory=list)
 
 
-def parse_size(text: str | None) -> tuple[int, int] | None:
-    """``"384x256"`` -> (384, 256); None passes through."""
-    if text is None or text == "":
-        return None
-    width, sep, height = text.lower().partition("x")
-    try:
-        size = (int(width), int(height))
-    except ValueError:
-        size = (0, 0)
-    if not sep or min(size) < MIN_SIDE:
-        raise EdgestyleError(
-            f"bad --size {text!r}: expected WIDTHxHEIGHT with both at least {MIN_SIDE}, e.g. 384x384"
-        )
-    return size
-
-
 def load_clip(path: str | os.PathLike, max_frames: int | None, size: tuple[int, int] | None) -> Clip:
     """Read up to ``max_frames`` frames (all must share one size) and resize them to ``size``.
 

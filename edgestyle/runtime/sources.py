@@ -29,6 +29,7 @@ import numpy as np
 
 from edgestyle.errors import EdgestyleError
 from edgestyle.runtime.video_io import read_frames
+from edgestyle.sizes import parse_size
 
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 
@@ -296,11 +297,7 @@ class PicameraSource(FrameSource):
 def _size_param(query: dict[str, list[str]], default: tuple[int, int]) -> tuple[int, int]:
     if "size" not in query:
         return default
-    try:
-        w, h = (int(v) for v in query["size"][0].lower().split("x"))
-    except ValueError:
-        raise EdgestyleError(f"bad size {query['size'][0]!r}: expected WIDTHxHEIGHT, e.g. 640x480") from None
-    return w, h
+    return parse_size(query["size"][0])
 
 
 def open_source(

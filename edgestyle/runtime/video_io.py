@@ -17,7 +17,9 @@ import numpy as np
 from edgestyle.atomic import atomic_path
 from edgestyle.errors import EdgestyleError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
+# What every reader of footage (runtime, training, calibration) takes as an image or a video file.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
 # FFmpeg prints its own complaints ("moov atom not found") to stderr; our one-line errors say it better.
 os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
 

@@ -19,8 +19,6 @@ import numpy as np
 from edgestyle.errors import EdgestyleError
 from edgestyle.train.flow import MotionRange, estimated_flow, exact_flow, random_camera_path, render
 
-VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".mov", ".m4v", ".webm", ".mpg", ".mpeg"}
-
 
 @dataclass
 class DataOptions:
@@ -100,7 +98,7 @@ def _read_video(path: Path, options: DataOptions, min_side: int) -> list[np.ndar
 
 def _media_files(root: Path) -> tuple[dict[Path, list[Path]], list[Path]]:
     """Images grouped by folder, and video files, under ``root`` (a file or a directory)."""
-    from edgestyle.runtime.video_io import IMAGE_SUFFIXES
+    from edgestyle.runtime.video_io import IMAGE_SUFFIXES, VIDEO_SUFFIXES
 
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
     images: dict[Path, list[Path]] = {}

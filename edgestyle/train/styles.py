@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
+from edgestyle.runtime.video_io import IMAGE_SUFFIXES
 
 NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 
 
 @dataclass
