@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
+from edgestyle.teachers import read_rgb
 from edgestyle.train.flow import MotionRange, estimated_flow, exact_flow, random_camera_path, render
 
 
@@ -55,15 +56,6 @@ def _fit(rgb: np.ndarray, max_side: int, min_side: int) -> np.ndarray:
         return rgb
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
-
-
-def _read_rgb(path: Path) -> np.ndarray:
-    import cv2
-
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise EdgestyleError(f"cannot read image: {path}")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
 def _thumb(rgb: np.ndarray) -> np.ndarray:
@@ -124,7 +116,7 @@ def load_sources(
             raise EdgestyleError(f"training data not found: {root}")
         images, videos = _media_files(root)
         for folder, files in images.items():
-            frames = [_fit(_read_rgb(f), options.max_side, min_side) for f in files]
+            frames = [_fit(read_rgb(f), options.max_side, min_side) for f in files]
             if progress:
                 progress(len(frames))
             if looks_like_sequence(frames, options.sequence_diff):
