@@ -252,3 +252,19 @@ def test_sigterm_stops_cleanly_with_a_checkpoint_and_a_model_dir(train_data, tmp
     )
     meta = json.loads((out / "edgestyle.json").read_text())
     assert meta["training"]["run"]["stopped_by"] == "interrupted" and meta["baked_style"] == "cartoon"
+
+
+@pytest.mark.parametrize(
+    "min_zoom,short_side,expected",
+    [(1.0, 512, (1.0, 1.0)), (0.4, 512, (0.4, 1.0)), (0.4, 100, (1.6, 1.6)), (1.0, 100, (1.6, 1.6))],
+)
+def test_crop_zoom_respects_min_zoom_and_upscales_small_sources(min_zoom, short_side, expected) -> None:
+    """min_zoom=1 keeps the teacher's texture at the scale it was rendered at (no zoom-out)."""
+    from edgestyle.train.data import ClipOptions, ClipSampler, Sources, StyleTargets
+
+    sampler = ClipSampler(Sources(), [StyleTargets("s")], ClipOptions(crop=128, min_zoom=min_zoom))
+    rng = np.random.default_rng(0)
+    zooms = [sampler._zoom(rng, (short_side, 2 * short_side)) for _ in range(50)]
+    assert expected[0] - 1e-6 <= min(zooms) and max(zooms) <= expected[1] + 1e-6
+    if expected[0] < expected[1]:
+        assert max(zooms) - min(zooms) > 0.3  # actually random across the range

@@ -87,3 +87,43 @@ def test_model_dir_round_trip(tmp_path) -> None:
 def test_missing_model_dir_is_one_clear_error(tmp_path) -> None:
     with pytest.raises(EdgestyleError, match="not an edgestyle model directory"):
         read_metadata(tmp_path)
+
+
+@pytest.mark.parametrize("head", ["split", "concat"])
+def test_both_heads_start_as_a_sharp_copy_of_the_frame(head: str) -> None:
+    """Training starts from sigmoid(4x - 2) of the frame, whatever the head."""
+    config = tiny_config(head=head)
+    model = build_generator(config, 32, 32)
+    x = np.random.default_rng(2).random((1, 32, 32, 3), np.float32)
+    out = np.asarray(
+        model({"frame": x, "style": np.zeros((1, 4), np.float32), **zero_states(config, 1, 32, 32)})[
+            "stylized"
+        ]
+    )
+    near_identity = 1 / (1 + np.exp(-(4 * x - 2)))
+    assert np.abs(out - near_identity).mean() < 0.05
+    assert np.corrcoef(out.ravel(), x.ravel())[0, 1] > 0.9
+
+
+def test_split_head_keeps_full_resolution_work_to_three_channels() -> None:
+    """The split head's full-resolution layers see 3 channels; the concat head's see the features too."""
+
+    def widest_full_res_input(head: str) -> int:
+        model = build_generator(tiny_config(head=head), 32, 32)
+        return max(
+            layer.input.shape[-1]
+            for layer in model.layers
+            if not isinstance(layer.input, list) and tuple(layer.input.shape[1:3]) == (32, 32)
+        )
+
+    assert widest_full_res_input("split") == 3
+    assert widest_full_res_input("concat") > 3
+    assert generator_cost(GeneratorConfig())[0] < generator_cost(GeneratorConfig(head="concat"))[0]
+
+
+def test_model_dirs_from_before_the_head_option_load_the_concat_head() -> None:
+    meta = {"generator": {k: v for k, v in tiny_config().to_dict().items() if k != "head"}}
+    assert load_generator_config(meta).head == "concat"
+    assert load_generator_config({"generator": tiny_config().to_dict()}).head == "split"
+    with pytest.raises(ValueError, match="head"):
+        tiny_config(head="pixelshuffle")

@@ -70,3 +70,14 @@ def test_tv_and_gram() -> None:
     assert float(losses.tv_loss(flat)) == 0.0 and float(losses.tv_loss(noisy)) > 0.05
     g = losses.gram(tf.ones([2, 4, 4, 5]))
     assert g.shape == (2, 5, 5) and np.allclose(g.numpy(), 1.0)
+
+
+def test_l2_prefers_the_mean_where_l1_prefers_the_median() -> None:
+    """Two teacher samples, 0 and 1, for the same input: L2 is lowest at 0.5, L1 is flat between them."""
+    targets = tf.constant([[0.0], [1.0]])
+    at_mean, at_mode = tf.fill([2, 1], 0.5), tf.constant([[0.0], [0.0]])
+    assert float(losses.l2(at_mean, targets)) == pytest.approx(0.25)
+    assert float(losses.l2(at_mode, targets)) == pytest.approx(0.5)
+    assert float(losses.l1(at_mean, targets)) == pytest.approx(float(losses.l1(at_mode, targets)))
+    per = tf.constant([[1.0], [3.0]])
+    assert float(losses.l2(per, tf.zeros_like(per), tf.constant([0.0, 1.0]))) == pytest.approx(9.0)

@@ -20,6 +20,7 @@ class LossWeights:
     """Distillation is the main term; GAN terms are a small push towards the teacher's texture."""
 
     l1: float = 1.0  # |G(x) - teacher(x)| per frame (distillation)
+    l2: float = 0.0  # (G(x) - teacher(x))^2 per frame: distillation towards the mean (PSNR)
     temporal: float = 2.0  # |O_t - warp(O_{t-1})| under the occlusion mask: this is what kills flicker
     gan: float = 0.01  # conditional PatchGAN D(y | x)
     temporal_gan: float = 0.01  # D over consecutive frames stacked on channels

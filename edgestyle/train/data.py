@@ -210,9 +210,11 @@ class ClipSampler:
         self.sources, self.styles, self.options = sources, styles, options
 
     def _zoom(self, rng: np.random.Generator, hw: tuple[int, int]) -> float:
-        margin = self.options.crop * 1.25
-        lowest = min(1.0, max(self.options.min_zoom, margin / min(hw)))
-        return float(rng.uniform(lowest, 1.0)) if lowest < 1.0 else margin / min(hw)
+        need = self.options.crop * 1.25 / min(hw)  # the crop plus room for the camera move
+        if need >= 1.0:
+            return need  # a small source: upscale just enough
+        lowest = max(self.options.min_zoom, need)
+        return float(rng.uniform(lowest, 1.0)) if lowest < 1.0 else 1.0
 
     @staticmethod
     def _scaled(images: list[np.ndarray], zoom: float, flip: bool) -> list[np.ndarray]:

@@ -204,6 +204,7 @@ class Trainer:
             out = self.unroll(noisy, batch["style"])
             terms = {
                 "l1": losses.l1(out, targets, has_target),
+                "l2": losses.l2(out, targets, has_target),
                 "temporal": losses.temporal_loss(out, batch["flows"], batch["masks"]),
                 "tv": losses.tv_loss(tf.reshape(out, [-1, c.crop, c.crop, 3])),
                 "gan": losses.g_loss(self.patch_d(pairs(out), training=True), pair_weights),

@@ -26,6 +26,12 @@ def l1(a: tf.Tensor, b: tf.Tensor, weights: tf.Tensor | None = None) -> tf.Tenso
     return _weighted_mean(_per_sample(tf.abs(a - b)), weights)
 
 
+def l2(a: tf.Tensor, b: tf.Tensor, weights: tf.Tensor | None = None) -> tf.Tensor:
+    """Squared error: its optimum is the teacher's conditional *mean* (what PSNR rewards), where
+    L1's is the median, which picks one of the teacher's texture modes and pays for it in MSE."""
+    return _weighted_mean(_per_sample(tf.square(a - b)), weights)
+
+
 def temporal_loss(
     outputs: tf.Tensor, flows: tf.Tensor, masks: tf.Tensor, weights: tf.Tensor | None = None
 ) -> tf.Tensor:

@@ -170,9 +170,10 @@ def load_model_dir(path: str | os.PathLike):
 
 
 def load_generator_config(meta: dict[str, Any]):
+    """Model directories written before ``head`` existed used the "concat" head."""
     from edgestyle.train.generator import GeneratorConfig
 
-    return GeneratorConfig.from_dict(meta["generator"])
+    return GeneratorConfig.from_dict({"head": "concat", **meta["generator"]})
 
 
 def make_untrained_model_dir(
