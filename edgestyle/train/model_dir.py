@@ -212,9 +212,10 @@ def _randomise_film(model, seed: int) -> None:
     import numpy as np
 
     rng = np.random.default_rng(seed + 1)
-    to_rgb = model.get_layer("to_rgb")
-    kernel, bias = to_rgb.get_weights()
-    to_rgb.set_weights([rng.normal(0.0, 0.3, kernel.shape).astype(np.float32), np.zeros_like(bias)])
+    for layer in model.layers:
+        if layer.name in ("to_rgb", "to_rgb_features", "to_rgb_frame") and layer.weights:
+            kernel, bias = layer.get_weights()
+            layer.set_weights([rng.normal(0.0, 0.3, kernel.shape).astype(np.float32), np.zeros_like(bias)])
     for layer in model.layers:
         if layer.name.endswith(("_scale", "_shift")) and layer.weights:
             kernel, bias = layer.get_weights()
