@@ -26,7 +26,7 @@ edgestyle train "$SHARED/data/photos" \
   --style "starry=magenta:$SHARED/anchors@$SHARED/styles/starry_night_van_gogh.jpg" \
   --style cartoon=cartoon \
   --out "$model" --max-steps "$STEPS" --time-budget 60m --checkpoint-every 100 --seed 0 \
-  --set generator.state_channels=24 \
+  --set generator.state_channels=24 --set weights.temporal=4 \
   --cache-dir "$WORK/teacher-cache"
 
 # 384x384 for the figures in the model card, 256x256 for Raspberry Pi profiles.

@@ -200,11 +200,11 @@ def test_bad_input_is_one_line_and_nonzero_exit(train_data, tmp_path, args, mess
 def test_config_file_and_overrides(tmp_path) -> None:
     file = tmp_path / "c.toml"
     file.write_text('max_steps = 7\n[generator]\ncell = "lstm"\n[weights]\ntemporal = 3.5\n')
-    config = load_config(file, ["weights.temporal=4", "fps=12.5"])
+    config = load_config(file, ["weights.temporal=6", "fps=12.5"])
     assert (config.max_steps, config.generator.cell, config.weights.temporal, config.fps) == (
         7,
         "lstm",
-        4.0,
+        6.0,
         12.5,
     )
 

@@ -48,7 +48,7 @@ def train(
         None, "--config", help="JSON or TOML training config (see docs/training.md)."
     ),
     overrides: list[str] = typer.Option(
-        [], "--set", help="Override a config field, e.g. --set weights.temporal=4."
+        [], "--set", help="Override a config field, e.g. --set weights.temporal=6."
     ),
     max_steps: int | None = typer.Option(
         None, "--max-steps", help="Train until this many steps in total (resumed runs count)."
