@@ -153,13 +153,20 @@ def test_eval_rejects_a_model_without_image_io(generated, tmp_path):
     assert not (tmp_path / "out").exists()
 
 
-def test_magenta_benchmark_skips_cleanly_without_anchors(tmp_path):
-    script = Path(__file__).parents[1] / "benchmarks" / "bench_vs_magenta.py"
+@pytest.mark.parametrize(
+    ("script", "absent_flag", "message"),
+    [
+        ("bench_vs_magenta.py", "--anchors", "skipped: Magenta anchors not found"),
+        ("fidelity_ceiling.py", "--shared", "skip:"),
+    ],
+)
+def test_benchmark_skips_cleanly_without_shared_inputs(tmp_path, script, absent_flag, message):
+    path = Path(__file__).parents[1] / "benchmarks" / script
     result = subprocess.run(
         [
             sys.executable,
-            str(script),
-            "--anchors",
+            str(path),
+            absent_flag,
             str(tmp_path / "absent"),
             "--out",
             str(tmp_path / "results"),
@@ -168,5 +175,5 @@ def test_magenta_benchmark_skips_cleanly_without_anchors(tmp_path):
         text=True,
         timeout=60,
     )
-    assert result.returncode == 0 and result.stdout.startswith("skipped: Magenta anchors not found")
+    assert result.returncode == 0 and result.stdout.startswith(message), result.stderr
     assert not (tmp_path / "results").exists()
