@@ -30,32 +30,22 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", category=UserWarning)
 SIZE = 384
+PEAK = 255.0  # PSNR on 0-255 values (float averages and model outputs included)
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def psnr(a: np.ndarray, b: np.ndarray) -> float:
-    err = np.mean((np.asarray(a, np.float32) / 255.0 - np.asarray(b, np.float32) / 255.0) ** 2)
-    return float(10 * np.log10(1.0 / max(err, 1e-12)))
-
-
-def square(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.resize(rgb, (SIZE, SIZE), interpolation=cv2.INTER_AREA)
-
-
 def motion_compensated_mean(
-    frames: list[np.ndarray], outputs: list[np.ndarray], i: int, half: int
+    gray: list[np.ndarray], outputs: list[np.ndarray], i: int, half: int
 ) -> np.ndarray:
     """Teacher outputs of frames i-half..i+half warped onto frame i with DIS flow on the inputs."""
     import cv2
 
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    from edgestyle.evaluation.warping import dis_flow
+
     gx, gy = np.meshgrid(np.arange(SIZE, dtype=np.float32), np.arange(SIZE, dtype=np.float32))
     warped = []
     for j in range(i - half, i + half + 1):
-        flow = dis.calc(gray[i], gray[j], None)
+        flow = dis_flow(gray[i], gray[j])
         warped.append(
             cv2.remap(
                 outputs[j].astype(np.float32),
@@ -71,21 +61,30 @@ def motion_compensated_mean(
 def teacher_ceilings(frames: list[np.ndarray], outputs: list[np.ndarray]) -> list[tuple[str, float]]:
     import cv2
 
+    from edgestyle.evaluation.metrics import psnr
+
     def down_up(image: np.ndarray, factor: int) -> np.ndarray:
         small = cv2.resize(image, (SIZE // factor, SIZE // factor), interpolation=cv2.INTER_AREA)
         return cv2.resize(small, (SIZE, SIZE), interpolation=cv2.INTER_LINEAR)
 
     n = len(frames)
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
     return [
-        ("teacher(t) vs teacher(t+1)", np.mean([psnr(outputs[i], outputs[i + 1]) for i in range(n - 1)])),
+        (
+            "teacher(t) vs teacher(t+1)",
+            np.mean([psnr(outputs[i], outputs[i + 1], PEAK) for i in range(n - 1)]),
+        ),
         (
             "teacher vs its motion-compensated 9-frame mean",
             np.mean(
-                [psnr(motion_compensated_mean(frames, outputs, i, 4), outputs[i]) for i in range(4, n - 4)]
+                [
+                    psnr(motion_compensated_mean(gray, outputs, i, 4), outputs[i], PEAK)
+                    for i in range(4, n - 4)
+                ]
             ),
         ),
-        ("teacher vs itself 2x down-up", np.mean([psnr(down_up(y, 2), y) for y in outputs])),
-        ("teacher vs itself 4x down-up", np.mean([psnr(down_up(y, 4), y) for y in outputs])),
+        ("teacher vs itself 2x down-up", np.mean([psnr(down_up(y, 2), y, PEAK) for y in outputs])),
+        ("teacher vs itself 4x down-up", np.mean([psnr(down_up(y, 4), y, PEAK) for y in outputs])),
     ]
 
 
@@ -181,8 +180,10 @@ def fit(model, xs, ys, steps: int, crop: int = 128, batch: int = 8) -> float:
 
 
 def evaluate(model, xs, ys) -> float:
+    from edgestyle.evaluation.metrics import psnr
+
     out = np.concatenate([model.predict(xs[i : i + 8] / 255.0, verbose=0) for i in range(0, len(xs), 8)])
-    return float(np.mean([psnr(o * 255.0, y) for o, y in zip(out, ys, strict=True)]))
+    return float(np.mean([psnr(o * 255.0, y, PEAK) for o, y in zip(out, ys, strict=True)]))
 
 
 def main() -> int:
@@ -202,7 +203,8 @@ def main() -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from edgestyle.atomic import write_text_atomic
     from edgestyle.evaluation.machine import describe_machine, machine_info
-    from edgestyle.teachers import load_teacher, read_rgb
+    from edgestyle.evaluation.runner import load_clip
+    from edgestyle.teachers import load_teacher
 
     lines = [f"Machine: {describe_machine(machine_info())}.", ""]
 
@@ -211,7 +213,8 @@ def main() -> int:
         lines.append(text)
 
     teacher = load_teacher(f"magenta:{anchors}", style)
-    frames = [square(read_rgb(f)) for f in sorted(clip.glob("*.png"))[: args.frames]]
+    clip_rgb = [f[..., ::-1] for f in load_clip(clip, None, (SIZE, SIZE)).frames]  # BGR -> RGB
+    frames = clip_rgb[: args.frames]
     outputs = [teacher(f) for f in frames]
     emit(f"Teacher against itself, Sintel frames 1-{len(frames)} at {SIZE}x{SIZE}\n")
     emit("| comparison | PSNR |\n|---|---|")
@@ -219,20 +222,18 @@ def main() -> int:
         emit(f"| {name} | {value:.2f} dB |")
     if args.fit_steps > 0:
         emit("")
-        fit_students(args.shared, teacher, clip, args.fit_steps, emit)
+        fit_students(args.shared, teacher, clip_rgb[::5], args.fit_steps, emit)
     args.out.mkdir(parents=True, exist_ok=True)
     write_text_atomic(args.out / "fidelity_ceiling.md", "\n".join(lines) + "\n")
     return 0
 
 
-def fit_students(shared: Path, teacher, clip: Path, steps: int, emit) -> None:
-    from edgestyle.teachers import read_rgb
-
+def fit_students(shared: Path, teacher, clip_frames: list[np.ndarray], steps: int, emit) -> None:
     squares = photo_squares(shared / "data/photos")
     xs = np.stack(squares)
     ys = np.stack([teacher(x) for x in squares])
     held = len(xs) // 10
-    clip_x = np.stack([square(read_rgb(f)) for f in sorted(clip.glob("*.png"))[::5]])
+    clip_x = np.stack(clip_frames)
     clip_y = np.stack([teacher(x) for x in clip_x])
     emit(
         f"Feed-forward fits, L1, {steps} steps of 8 crops of 128 px from {len(xs) - held} "

@@ -160,6 +160,8 @@ def _res_block(x, style, channels: int, name: str):
 # 1/stride features (which trains slowly and blurs). The features' weights start FEATURE_SCALE
 # times their Glorot-uniform size, so the copy dominates the first steps.
 IDENTITY_GAIN, IDENTITY_BIAS, FEATURE_SCALE = 4.0, -2.0, 0.1
+# The layers that make RGB, over both heads (the split head's "to_rgb" is its weightless sigmoid).
+RGB_HEAD_LAYERS = ("to_rgb", "to_rgb_features", "to_rgb_frame")
 
 
 def _start_near_identity(to_rgb) -> None:

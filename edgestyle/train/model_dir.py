@@ -208,12 +208,14 @@ def make_untrained_model_dir(
 
 def _randomise_film(model, seed: int) -> None:
     """FiLM starts as the identity and the output as a copy of the frame (see generator
-    ``_start_near_identity``); give fixtures a visible style dependence instead."""
+    ``IDENTITY_GAIN``); give fixtures a visible style dependence instead."""
     import numpy as np
+
+    from edgestyle.train.generator import RGB_HEAD_LAYERS
 
     rng = np.random.default_rng(seed + 1)
     for layer in model.layers:
-        if layer.name in ("to_rgb", "to_rgb_features", "to_rgb_frame") and layer.weights:
+        if layer.name in RGB_HEAD_LAYERS and layer.weights:
             kernel, bias = layer.get_weights()
             layer.set_weights([rng.normal(0.0, 0.3, kernel.shape).astype(np.float32), np.zeros_like(bias)])
     for layer in model.layers:
