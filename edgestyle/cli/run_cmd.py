@@ -11,6 +11,9 @@ from pathlib import Path
 
 import typer
 
+from edgestyle.runtime.sinks import sink_help
+from edgestyle.runtime.sources import source_help
+
 MODEL_HELP = "Model .tflite (or a folder holding one). Default: the model shipped in models/."
 DELEGATE_HELP = "xnnpack (CPU, default), cpu, edgetpu, gpu, or a path to a delegate library."
 THREADS_HELP = "CPU threads for the interpreter (default: all cores)."
@@ -121,26 +124,22 @@ def _style_tour(stylizer, seconds: float):
 
 def _playback_fps(source, sink) -> float | None:
     """A file shown on a screen plays at its own frame rate; recorded or benchmarked, as fast as it can."""
-    from edgestyle.runtime.sinks import NullSink, TeeSink, VideoFileSink
-
-    sinks = sink.sinks if isinstance(sink, TeeSink) else [sink]
-    return None if source.live or all(isinstance(s, NullSink | VideoFileSink) for s in sinks) else source.fps
+    return source.fps if sink.watched and not source.live else None
 
 
 def run(
     source: str = typer.Argument(
         None,
-        help="What to stylize: picam:0, /dev/video0, v4l2:///dev/video0, csi://0, rtsp://..., a video file, "
-        "an image folder, or test:// (a generated scene). Default: the --device profile's camera, else test://.",
+        help=f"What to stylize: {source_help()}. Default: the --device profile's camera, else test://.",
         show_default=False,
     ),
     output: list[str] = typer.Option(
         None,
         "--output",
         "-o",
-        help="Where frames go: hdmi (fullscreen window, or the console framebuffer without a desktop), "
-        "display://0, fb:///dev/fb0, window, null, or a video file such as out.mp4. Repeat to show and "
-        "record at once (-o hdmi -o take.mp4). Default: the profile's display, else hdmi.",
+        help=f"Where frames go: {sink_help()}. hdmi is a fullscreen window, or the console framebuffer "
+        "without a desktop. Repeat to show and record at once (-o hdmi -o take.mp4). Default: the "
+        "profile's display, else hdmi.",
     ),
     model: str = typer.Option(None, "--model", "-m", help=MODEL_HELP),
     device: str = typer.Option(

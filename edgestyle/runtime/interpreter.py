@@ -7,7 +7,6 @@ because exported tensor names are generic and positions are not stable.
 
 from __future__ import annotations
 
-import ctypes
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
+from edgestyle.runtime.probes import library_loadable, module_available
 
 DELEGATE_LIBRARIES = {
     "edgetpu": ("libedgetpu.so.1", "install the Coral runtime: sudo apt install libedgetpu1-std"),
@@ -26,38 +26,56 @@ DELEGATE_LIBRARIES = {
 }
 
 
-def interpreter_backend() -> tuple[str, Any, Any]:
-    """(backend name, Interpreter class, load_delegate function) of the first importable backend."""
-    try:
+# The order interpreters are tried in: (label, top-level module). doctor reports the same order.
+INTERPRETERS = (
+    ("ai-edge-litert", "ai_edge_litert"),
+    ("tflite-runtime", "tflite_runtime"),
+    ("tf.lite", "tensorflow"),
+)
+NO_INTERPRETER = (
+    "no TFLite interpreter found: pip install ai-edge-litert (or tflite-runtime on older Pythons)"
+)
+
+
+def available_interpreter() -> str | None:
+    """The label of the interpreter :func:`interpreter_backend` would load, found without importing it."""
+    return next((label for label, module in INTERPRETERS if module_available(module)), None)
+
+
+def _import_backend(label: str) -> tuple[Any, Any]:
+    if label == "ai-edge-litert":
         from ai_edge_litert.interpreter import Interpreter, load_delegate
 
-        return "ai-edge-litert", Interpreter, load_delegate
-    except ImportError:
-        pass
-    try:
+        return Interpreter, load_delegate
+    if label == "tflite-runtime":
         from tflite_runtime.interpreter import Interpreter, load_delegate  # type: ignore[import-not-found]
 
-        return "tflite-runtime", Interpreter, load_delegate
-    except ImportError:
-        pass
-    try:
-        import tensorflow as tf  # type: ignore[import-not-found]
+        return Interpreter, load_delegate
+    import tensorflow as tf  # type: ignore[import-not-found]
 
-        return "tf.lite", tf.lite.Interpreter, tf.lite.experimental.load_delegate
-    except ImportError:
-        raise EdgestyleError(
-            "no TFLite interpreter found: pip install ai-edge-litert (or tflite-runtime on older Pythons)"
-        ) from None
+    return tf.lite.Interpreter, tf.lite.experimental.load_delegate
+
+
+def interpreter_backend() -> tuple[str, Any, Any]:
+    """(backend name, Interpreter class, load_delegate function) of the first importable backend."""
+    for label, _module in INTERPRETERS:
+        try:
+            return (label, *_import_backend(label))
+        except ImportError:
+            continue
+    raise EdgestyleError(NO_INTERPRETER)
 
 
 def _load_delegate(delegate: str, load_delegate: Any) -> Any:
     library, hint = DELEGATE_LIBRARIES.get(delegate, (delegate, "check the path passed to --delegate"))
+    # dlopen first: LiteRT's Delegate object prints a traceback from __del__ when its own load fails
+    error = f"cannot load the {delegate!r} delegate ({library}): {hint}"
+    if not library_loadable(library):
+        raise EdgestyleError(error)
     try:
-        # dlopen first: LiteRT's Delegate object prints a traceback from __del__ when its own load fails
-        ctypes.CDLL(library)
         return load_delegate(library)
     except (ValueError, OSError, RuntimeError) as exc:
-        raise EdgestyleError(f"cannot load the {delegate!r} delegate ({library}): {hint}") from exc
+        raise EdgestyleError(error) from exc
 
 
 @dataclass

@@ -1,0 +1,53 @@
+"""``test://?size=320x240&fps=30&frames=60``: a generated panning scene, no camera needed."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from edgestyle.runtime.sources.base import FrameSource, SourceOptions
+from edgestyle.runtime.uris import Uri
+
+if TYPE_CHECKING:
+    import numpy as np
+
+
+class PatternSource(FrameSource):
+    """A panning scene that plays forward then backward forever (no jump, so no scene cut).
+
+    Paced at ``fps`` like a camera (``fps=0``: as fast as it is read).
+    """
+
+    schemes = ("test",)
+    example = "test://"
+    live = True
+    name = "test"
+
+    def __init__(self, size: tuple[int, int] = (320, 240), fps: float = 30.0, frames: int = 60):
+        super().__init__()
+        from edgestyle.synthetic import moving_scene
+
+        self.fps = fps or 30.0
+        self._pace = 1.0 / fps if fps else 0.0
+        clip = moving_scene(frames, size[0], size[1])
+        self._frames = clip + clip[-2:0:-1]
+        self._i = 0
+        self._next = time.monotonic()
+
+    @classmethod
+    def from_uri(cls, uri: Uri, options: SourceOptions) -> PatternSource:
+        return cls(
+            uri.size_param(options.size or (320, 240)),
+            float(uri.param("fps") or options.fps),
+            int(uri.param("frames") or 60),
+        )
+
+    def read(self) -> np.ndarray | None:
+        if self.closed.is_set():
+            return None
+        if self._pace:
+            self._next = max(self._next + self._pace, time.monotonic() - self._pace)
+            self.closed.wait(max(0.0, self._next - time.monotonic()))
+        frame = self._frames[self._i % len(self._frames)]
+        self._i += 1
+        return frame.copy()
