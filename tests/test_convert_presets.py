@@ -9,18 +9,17 @@ import pytest
 
 from edgestyle.conversion import parse_size
 from edgestyle.conversion.edgetpu import command_line, unsupported_ops
-from edgestyle.conversion.presets import BUILTIN, REPO_PRESETS, Preset, load_presets, resolve_targets
+from edgestyle.conversion.presets import PRESETS_DIR, load_presets, resolve_targets
 from edgestyle.conversion.quantize import describe_converter_error
 from edgestyle.errors import EdgestyleError
 
 
-def test_repo_presets_match_the_built_in_ones():
-    """An installed package has no convert/ folder; its built-in presets must say the same thing."""
-    files = {
-        json.loads(p.read_text())["name"]: Preset(**json.loads(p.read_text()))
-        for p in REPO_PRESETS.glob("*.json")
-    }
-    assert files == BUILTIN
+def test_the_shipped_presets_come_from_the_package_data():
+    """convert/*.json is the only copy: what load_presets returns is what the files say."""
+    presets = load_presets()
+    assert sorted(presets) == sorted(json.loads(p.read_text())["name"] for p in PRESETS_DIR.glob("*.json"))
+    assert {"cpu-int8", "gpu-fp16", "edgetpu", "fp32"} <= set(presets)
+    assert presets["cpu-int8"].precision == "int8" and presets["edgetpu"].edgetpu
 
 
 def test_targets_by_alias_or_name_in_order_without_repeats():
@@ -43,7 +42,7 @@ def test_a_preset_folder_can_add_targets(tmp_path: Path):
     )
     assert load_presets(tmp_path)["pi-int8"].suffix == "_pi"
     (tmp_path / "bad.json").write_text(
-        json.dumps({**BUILTIN["fp32"].__dict__, "name": "bad", "precision": "int4"})
+        json.dumps({**load_presets()["fp32"].__dict__, "name": "bad", "precision": "int4"})
     )
     with pytest.raises(EdgestyleError, match="precision must be one of"):
         load_presets(tmp_path)

@@ -22,7 +22,7 @@ def shipped(tmp_path, monkeypatch, tiny_stateful_tflite) -> Path:
     shutil.copy(tiny_stateful_tflite, folder / "m_64x48_int8.tflite")
     (folder / "m_64x48_int8_edgetpu.tflite").write_bytes(tiny_stateful_tflite.read_bytes())
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(models, "PACKAGE_ROOT", tmp_path / "elsewhere")
+    monkeypatch.setattr(models, "data_dir", lambda name: tmp_path / "elsewhere")
     return folder
 
 

@@ -55,15 +55,15 @@ def convert_model_dir(
     """
     from edgestyle.conversion import calibration as calib
     from edgestyle.conversion.export import check_size, load_source, read_source_meta, style_vector_of
-    from edgestyle.conversion.presets import BUILTIN, resolve_targets
+    from edgestyle.conversion.presets import load_presets, resolve_targets
     from edgestyle.conversion.quantize import quiet_native_logs
 
     say = progress or (lambda message: None)
-    presets = resolve_targets(targets)
-    if any(p.edgetpu for p in presets) and BUILTIN["cpu-int8"] not in presets:
-        presets.insert(0, BUILTIN["cpu-int8"])  # the EdgeTPU file is compiled from it
-    if BUILTIN["fp32"] not in presets:
-        presets.append(BUILTIN["fp32"])
+    presets, shipped = resolve_targets(targets), load_presets()
+    if any(p.edgetpu for p in presets) and shipped["cpu-int8"] not in presets:
+        presets.insert(0, shipped["cpu-int8"])  # the EdgeTPU file is compiled from it
+    if shipped["fp32"] not in presets:
+        presets.append(shipped["fp32"])
     width, height = input_size
     # Everything a user can get wrong is checked before TensorFlow loads (seconds saved per typo).
     meta = read_source_meta(model_dir)

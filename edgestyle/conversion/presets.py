@@ -1,8 +1,6 @@
-"""Conversion targets as data: ``convert/*.json`` in a checkout, the same presets built in otherwise.
+"""Conversion targets as data: ``convert/*.json``, shipped in the package as ``edgestyle.convert``.
 
-A checkout's ``convert/`` folder is the editable source of truth (add a preset by adding a file);
-an installed package has no ``convert/`` folder, so the four standard presets are also kept here.
-``tests/test_convert_presets.py`` keeps the two in step.
+Add a preset by adding a file there (or pass another folder to :func:`load_presets`).
 """
 
 from __future__ import annotations
@@ -12,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgestyle.errors import EdgestyleError
+from edgestyle.package_data import data_dir
 
 PRECISIONS = ("int8", "fp16", "fp32")
-REPO_PRESETS = Path(__file__).resolve().parents[2] / "convert"
+PRESETS_DIR = data_dir("convert")
 
 
 @dataclass(frozen=True)
@@ -33,41 +32,16 @@ class Preset:
         return self.suffix.endswith("_edgetpu")
 
 
-BUILTIN = {
-    p.name: p
-    for p in (
-        Preset(
-            "cpu-int8",
-            "cpu",
-            "Full-integer int8 for CPUs (XNNPACK on Raspberry Pi / Jetson CPU): uint8 frames, int8 states",
-            "int8",
-            "_int8",
-        ),
-        Preset(
-            "gpu-fp16",
-            "gpu",
-            "float16 weights, float32 I/O, for the TFLite GPU delegate (Jetson, Pi 5 OpenCL)",
-            "fp16",
-            "_fp16",
-        ),
-        Preset(
-            "edgetpu",
-            "edgetpu",
-            "The int8 model compiled for the Coral EdgeTPU with edgetpu_compiler (when it is installed)",
-            "int8",
-            "_int8_edgetpu",
-        ),
-        Preset(
-            "fp32", "fp32", "float32 reference: what every other target is measured against", "fp32", "_fp32"
-        ),
-    )
-}
-
-
 def load_presets(folder: Path | None = None) -> dict[str, Preset]:
-    """Presets by name: the built-ins, overridden and extended by ``folder`` (default: repo ``convert/``)."""
-    presets = dict(BUILTIN)
-    folder = REPO_PRESETS if folder is None else Path(folder)
+    """Presets by name: the shipped ones, overridden and extended by ``folder`` if given."""
+    presets = _read_presets(PRESETS_DIR)
+    if folder is not None:
+        presets.update(_read_presets(Path(folder)))
+    return presets
+
+
+def _read_presets(folder: Path) -> dict[str, Preset]:
+    presets: dict[str, Preset] = {}
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             preset = Preset(**json.loads(path.read_text()))

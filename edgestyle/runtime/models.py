@@ -1,4 +1,4 @@
-"""Find the model to run when the user names none: the default shipped in the repo's ``models/``.
+"""Find the model to run when the user names none: the default shipped in the package's ``models/``.
 
 One function so ``edgestyle run``, ``edgestyle stylize`` and the demo agree on what "the default
 model" is: the ``*_int8.tflite`` files of ``models/default/`` (a folder, a symlink, or a one-line
@@ -12,13 +12,12 @@ import os
 from pathlib import Path
 
 from edgestyle.errors import EdgestyleError
-
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+from edgestyle.package_data import data_dir
 
 
 def models_dirs() -> list[Path]:
-    """Where shipped models live: ``./models`` (the working directory) and the repo checkout's."""
-    dirs = [Path.cwd() / "models", PACKAGE_ROOT / "models"]
+    """Where shipped models live: ``./models`` (the working directory), then the package's own."""
+    dirs = [Path.cwd() / "models", data_dir("models")]
     return [
         d for i, d in enumerate(dirs) if d.is_dir() and d.resolve() not in {x.resolve() for x in dirs[:i]}
     ]

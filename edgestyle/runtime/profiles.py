@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from edgestyle.errors import EdgestyleError
-from edgestyle.runtime.models import PACKAGE_ROOT
+from edgestyle.package_data import data_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10 boards
     import tomli as tomllib
 
-DEVICES_DIR = PACKAGE_ROOT / "devices"
+DEVICES_DIR = data_dir("devices")  # shipped in the package (edgestyle.devices)
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Conversion presets (``*.json``), shipped as package data ``edgestyle.convert``."""

@@ -1,0 +1,1 @@
+"""Board profiles (``*.toml``) and install scripts, shipped as package data ``edgestyle.devices``."""

@@ -1,0 +1,1 @@
+"""Shipped models, as package data ``edgestyle.models`` (see README.md)."""
