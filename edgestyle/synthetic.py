@@ -38,3 +38,44 @@ def moving_scene(frames: int = 60, width: int = 320, height: int = 240, seed: in
         cv2.rectangle(frame, (sx, height // 6), (sx + side, height // 6 + side), colors[1], -1)
         out.append(frame)
     return out
+
+
+def write_clip_with_audio(
+    path: str,
+    frames: int = 60,
+    size: tuple[int, int] = (320, 240),
+    fps: int = 30,
+    sample_rate: int = 48000,
+    audio_codec: str | None = "aac",
+    loop: int = 30,
+) -> None:
+    """An H.264 clip of :func:`moving_scene` with a stereo 440 Hz tone as long as the video (PyAV).
+
+    ``audio_codec=None`` leaves the audio out. Only ``loop`` distinct frames are generated and
+    repeated, so a 300-frame 1080p clip needs no gigabytes of memory.
+    """
+    import av
+
+    scene = moving_scene(min(frames, loop), *size)
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libx264", rate=fps, options={"preset": "ultrafast", "crf": "18"})
+        video.width, video.height, video.pix_fmt = size[0], size[1], "yuv420p"
+        audio = out.add_stream(audio_codec, rate=sample_rate, layout="stereo") if audio_codec else None
+        block = audio.codec_context.frame_size or 1024 if audio else 0
+        sample = 0
+        for i in range(frames):
+            frame = av.VideoFrame.from_ndarray(scene[i % len(scene)], format="bgr24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+            while audio is not None and sample < (i + 1) * sample_rate // fps:
+                n = min(block, frames * sample_rate // fps - sample)
+                tone = (0.2 * np.sin(2 * np.pi * 440 * np.arange(sample, sample + n) / sample_rate)).astype(
+                    np.float32
+                )
+                chunk = av.AudioFrame.from_ndarray(np.stack([tone, tone]), format="fltp", layout="stereo")
+                chunk.sample_rate, chunk.pts = sample_rate, sample
+                out.mux(audio.encode(chunk))
+                sample += n
+        out.mux(video.encode(None))
+        if audio is not None:
+            out.mux(audio.encode(None))

@@ -1,8 +1,9 @@
-"""Shared CLI manners: one-line errors, exit codes, and a console for progress and tables."""
+"""Shared CLI manners: one-line errors, exit codes, ``--verbose``, and notes on stderr."""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -13,12 +14,26 @@ from edgestyle.errors import EdgestyleError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+VERBOSE_OPTION = inspect.Parameter(
+    "verbose",
+    inspect.Parameter.KEYWORD_ONLY,
+    default=typer.Option(
+        False, "--verbose", help="Also show the INFO lines of LiteRT, TensorFlow and FFmpeg."
+    ),
+    annotation=bool,
+)
+
 
 def one_line_errors(func: F) -> F:
-    """Turn :class:`EdgestyleError` into ``error: <message>`` on stderr and its exit code."""
+    """Turn :class:`EdgestyleError` into ``error: <message>`` on stderr and its exit code.
+
+    Also gives every command a ``--verbose`` flag (quiet by default, see :mod:`edgestyle.console`).
+    """
+    from edgestyle.console import set_verbose
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: Any, verbose: bool = False, **kwargs: Any) -> Any:
+        set_verbose(verbose)
         try:
             return func(*args, **kwargs)
         except EdgestyleError as exc:
@@ -28,6 +43,10 @@ def one_line_errors(func: F) -> F:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
 
+    signature = inspect.signature(func)
+    wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[*signature.parameters.values(), VERBOSE_OPTION]
+    )
     return wrapper  # type: ignore[return-value]
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from edgestyle.console import native_logs_filtered
 from edgestyle.errors import EdgestyleError
 from edgestyle.runtime.probes import library_loadable, module_available
 
@@ -114,8 +115,9 @@ class TFLiteModel:
 
             kwargs["experimental_op_resolver_type"] = OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         try:
-            self.interpreter = interpreter_cls(**kwargs)
-            self.interpreter.allocate_tensors()
+            with native_logs_filtered():  # LiteRT announces its XNNPACK delegate on stderr
+                self.interpreter = interpreter_cls(**kwargs)
+                self.interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as exc:
             raise EdgestyleError(f"cannot load model {self.path}: {str(exc).splitlines()[0]}") from None
         self.delegate = delegate

@@ -1,8 +1,11 @@
 """Read and write video files and image folders as BGR uint8 frames (the OpenCV convention).
 
-Every reader fails with one line naming the file when it cannot be decoded or holds no frames,
-and the writer goes through a temporary file beside the target, so a crash or Ctrl-C never
-leaves a half-written video that looks valid.
+Files go through PyAV (H.264 in MP4 with the input's audio; :mod:`edgestyle.runtime.video_av`)
+where it is installed, else through OpenCV (:mod:`edgestyle.runtime.video_cv`); set
+``EDGESTYLE_VIDEO_BACKEND=opencv`` (or ``pyav``) to choose. Every reader fails with one line
+naming the file when it cannot be decoded or holds no frames, and the writer goes through a
+temporary file beside the target, so a crash or Ctrl-C never leaves a half-written video that
+looks valid.
 """
 
 from __future__ import annotations
@@ -16,14 +19,25 @@ import numpy as np
 
 from edgestyle.atomic import atomic_path
 from edgestyle.errors import EdgestyleError
+from edgestyle.runtime import video_av, video_cv
 
 # What every reader of footage (runtime, training, calibration) takes as an image or a video file.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm")
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg")
-# FFmpeg prints its own complaints ("moov atom not found") to stderr; our one-line errors say it better.
-os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+FOURCC_BY_SUFFIX = video_cv.FOURCC_BY_SUFFIX  # the suffixes a video can be written to (both backends)
+BACKENDS = ("pyav", "opencv")
 
-FOURCC_BY_SUFFIX = {".mp4": "mp4v", ".m4v": "mp4v", ".mov": "mp4v", ".avi": "MJPG", ".mkv": "mp4v"}
+
+def video_backend(requested: str | None = None) -> str:
+    """``pyav`` or ``opencv``: the one asked for (argument, else $EDGESTYLE_VIDEO_BACKEND), else PyAV if present."""
+    name = (requested or os.environ.get("EDGESTYLE_VIDEO_BACKEND") or "auto").strip().lower()
+    if name == "auto":
+        return "pyav" if video_av.available() else "opencv"
+    if name not in BACKENDS:
+        raise EdgestyleError(f"unknown video backend {name!r}: use {', '.join(BACKENDS)} or auto")
+    if name == "pyav" and not video_av.available():
+        raise EdgestyleError("the pyav video backend needs PyAV: pip install av")
+    return name
 
 
 def image_files(folder: str | os.PathLike) -> list[Path]:
@@ -32,25 +46,13 @@ def image_files(folder: str | os.PathLike) -> list[Path]:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """One image file as BGR uint8, or one clear error."""
+    """One image file as BGR uint8, turned upright by its EXIF orientation, or one clear error."""
     import cv2
 
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)  # IMREAD_COLOR applies the EXIF orientation
     if image is None:
         raise EdgestyleError(f"cannot read image: {path}")
     return image
-
-
-def _open_capture(path: Path):  # -> cv2.VideoCapture
-    import cv2
-
-    if not path.exists():
-        raise EdgestyleError(f"video not found: {path}")
-    cap = cv2.VideoCapture(str(path))
-    if not cap.isOpened():
-        cap.release()
-        raise EdgestyleError(f"cannot open video (unreadable or unsupported format): {path}")
-    return cap
 
 
 def read_frames(path_or_dir: str | os.PathLike) -> Iterator[np.ndarray]:
@@ -65,35 +67,7 @@ def read_frames(path_or_dir: str | os.PathLike) -> Iterator[np.ndarray]:
         if not files:
             raise EdgestyleError(f"no images in folder: {path}")
         return (read_image(f) for f in files)
-    cap = _open_capture(path)
-    ok, first = cap.read()
-    if not ok or first is None:
-        cap.release()
-        raise EdgestyleError(f"video has no readable frames: {path}")
-    return _rest_of_capture(cap, first)
-
-
-def _rest_of_capture(cap, first: np.ndarray) -> Iterator[np.ndarray]:
-    try:
-        yield _as_bgr(first)
-        while True:
-            ok, frame = cap.read()
-            if not ok or frame is None:
-                return
-            yield _as_bgr(frame)
-    finally:
-        cap.release()
-
-
-def _as_bgr(frame: np.ndarray) -> np.ndarray:
-    """Grey or BGRA decodes -> 3-channel BGR so every consumer sees one layout."""
-    import cv2
-
-    if frame.ndim == 2:
-        return cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-    if frame.shape[2] == 4:
-        return cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
-    return frame
+    return (video_av if video_backend() == "pyav" else video_cv).read_frames(path)
 
 
 def probe_video(path: str | os.PathLike, default_fps: float = 30.0) -> tuple[float, int, tuple[int, int]]:
@@ -102,8 +76,6 @@ def probe_video(path: str | os.PathLike, default_fps: float = 30.0) -> tuple[flo
     Image folders report ``default_fps``; containers that lie about their frame count (some
     streams report 0 or -1) are counted by decoding.
     """
-    import cv2
-
     path = Path(path)
     if path.is_dir():
         files = image_files(path)
@@ -111,20 +83,12 @@ def probe_video(path: str | os.PathLike, default_fps: float = 30.0) -> tuple[flo
             raise EdgestyleError(f"no images in folder: {path}")
         h, w = read_image(files[0]).shape[:2]
         return default_fps, len(files), (w, h)
-    cap = _open_capture(path)
-    try:
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT))
-        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-    finally:
-        cap.release()
+    fps, count, size = (video_av if video_backend() == "pyav" else video_cv).probe(path)
     if count <= 0:
         count = sum(1 for _ in read_frames(path))
-    if count == 0 or w <= 0 or h <= 0:
-        raise EdgestyleError(f"video has no readable frames: {path}")
     if not fps or fps != fps or fps <= 0 or fps > 1000:
         fps = default_fps
-    return float(fps), count, (w, h)
+    return float(fps), count, size
 
 
 class VideoFileWriter:
@@ -133,6 +97,11 @@ class VideoFileWriter:
     Use as a context manager; leaving the block by an exception deletes the temp file, while
     :meth:`close` (or a normal exit) finalizes the container and renames it into place. A signal
     handler may call :meth:`close` to keep a recording playable when the process is stopped.
+
+    ``audio_from`` copies that file's audio (PyAV only; :attr:`audio` says what happened).
+    ``fragmented`` writes fragmented MP4 (PyAV only; :attr:`fragmented` says whether it is), which
+    stays playable up to its last second if the process is killed before :meth:`close`. Write
+    errors (a full disk) raise; they are never swallowed.
     """
 
     def __init__(
@@ -142,9 +111,10 @@ class VideoFileWriter:
         size: tuple[int, int],
         fourcc: str | None = None,
         keep_on_interrupt: bool = True,
+        audio_from: str | os.PathLike | None = None,
+        fragmented: bool = False,
+        backend: str | None = None,
     ):
-        import cv2
-
         self.path = Path(path)
         self.keep_on_interrupt = keep_on_interrupt  # a recording keeps its frames; an offline job does not
         self.size = (int(size[0]), int(size[1]))
@@ -156,14 +126,33 @@ class VideoFileWriter:
                 f"unsupported video extension {self.path.suffix!r} for {self.path} "
                 f"(use one of {', '.join(sorted(FOURCC_BY_SUFFIX))})"
             )
+        self.backend = "opencv" if fourcc else video_backend(backend)
+        # 4:2:0 video needs even sides: odd ones get one replicated row/column.
+        self._encoded = (self.size[0] + self.size[0] % 2, self.size[1] + self.size[1] % 2)
         self._atomic = atomic_path(self.path)
         self._tmp = self._atomic.__enter__()
-        code = cv2.VideoWriter_fourcc(*(fourcc or FOURCC_BY_SUFFIX[suffix]))
-        self._writer = cv2.VideoWriter(str(self._tmp), code, self.fps, self.size)
-        if not self._writer.isOpened():
+        self._closed = True  # until the encoder exists
+        try:
+            if self.backend == "pyav":
+                audio = Path(audio_from) if audio_from else None
+                self._encoder = video_av.AvEncoder(
+                    self._tmp, suffix, self.fps, self._encoded, audio, fragmented
+                )
+            else:
+                self._encoder = video_cv.CvEncoder(self._tmp, suffix, self.fps, self._encoded, fourcc)
+        except BaseException:
             self._discard()
-            raise EdgestyleError(f"cannot open a video writer for {self.path} (codec {fourcc or 'default'})")
+            raise
         self._closed = False
+
+    @property
+    def audio(self) -> str:
+        """What happened to the input's audio: ``copied aac``, ``re-encoded ... to aac`` or ``none``."""
+        return self._encoder.audio
+
+    @property
+    def fragmented(self) -> bool:
+        return self._encoder.fragmented
 
     def write(self, frame_bgr: np.ndarray) -> None:
         """Append one frame; it is resized when it does not match the writer's size."""
@@ -173,7 +162,10 @@ class VideoFileWriter:
             raise EdgestyleError(f"video {self.path} is already closed")
         if frame_bgr.shape[1::-1] != self.size:
             frame_bgr = cv2.resize(frame_bgr, self.size, interpolation=cv2.INTER_AREA)
-        self._writer.write(np.ascontiguousarray(frame_bgr))
+        if self._encoded != self.size:
+            pad_w, pad_h = self._encoded[0] - self.size[0], self._encoded[1] - self.size[1]
+            frame_bgr = cv2.copyMakeBorder(frame_bgr, 0, pad_h, 0, pad_w, cv2.BORDER_REPLICATE)
+        self._encoder.write(frame_bgr)
         self.frames_written += 1
 
     def close(self) -> None:
@@ -181,10 +173,15 @@ class VideoFileWriter:
         if self._closed:
             return
         self._closed = True
-        self._writer.release()
         if self.frames_written == 0:
+            self._encoder.abort()
             self._discard()  # an empty container is not a valid video: leave nothing behind
             return
+        try:
+            self._encoder.close()
+        except BaseException:
+            self._discard()
+            raise
         self._atomic.__exit__(None, None, None)
 
     def abort(self) -> None:
@@ -192,7 +189,7 @@ class VideoFileWriter:
         if self._closed:
             return
         self._closed = True
-        self._writer.release()
+        self._encoder.abort()
         self._discard()
 
     def _discard(self) -> None:
