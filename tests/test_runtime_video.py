@@ -121,6 +121,8 @@ def test_stylize_60_frames_without_tensorflow(tmp_path, clip):
     )
     assert proc.returncode == 0, proc.stderr
     assert "TF_IMPORTED" not in proc.stderr
+    assert "INFO:" not in proc.stderr and "wrote 60 frames" in proc.stderr  # quiet: only our summary
+    assert proc.stderr.count("\n") == 1, proc.stderr
     probe = subprocess.run(
         [sys.executable, "-c", "import tensorflow"], env=env, capture_output=True, text=True, timeout=60
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from edgestyle.cli import convert_cmd, doctor_cmd, eval_cmd, run_cmd, train_cmd
+from edgestyle.cli import convert_cmd, doctor_cmd, eval_cmd, run_cmd, stylize_cmd, train_cmd
 from edgestyle.cli._common import one_line_errors
 
 app = typer.Typer(
@@ -24,7 +24,7 @@ for name, func in [
     ("train", train_cmd.train),
     ("convert", convert_cmd.convert),
     ("run", run_cmd.run),
-    ("stylize", run_cmd.stylize),
+    ("stylize", stylize_cmd.stylize),
     ("eval", eval_cmd.evaluate),
     ("bench", eval_cmd.bench),
     ("doctor", doctor_cmd.doctor),

@@ -103,9 +103,21 @@ class Stylizer:
         self._style_tensor: np.ndarray | None = None
         if c.style is not None:
             self.set_style(style)
-        elif style is not None:
-            raise EdgestyleError(f"{self.model.path.name} has no style input; it always paints one style")
+        elif style is not None and not self._is_baked_style(style):
+            baked = f" ({c.baked_style!r})" if c.baked_style else ""
+            raise EdgestyleError(
+                f"{self.model.path.name} has no style input; it always paints one style{baked}"
+            )
         self.reset()
+
+    def _is_baked_style(self, style: StyleChoice) -> bool:
+        """A single-style model accepts its own style's name (alone, or as a blend of only itself)."""
+        baked = self.contract.baked_style
+        if baked is None:
+            return False
+        if isinstance(style, str):
+            return style == baked
+        return isinstance(style, Mapping) and set(style) == {baked}
 
     # -- properties ---------------------------------------------------------------------
     @property
@@ -116,6 +128,17 @@ class Stylizer:
     @property
     def stateful(self) -> bool:
         return bool(self._links)
+
+    @property
+    def style_label(self) -> str:
+        """The style in use, for summaries and reports: ``starry``, ``starry 0.70 + cartoon 0.30``, ..."""
+        if len(self.style_weights) == 1:
+            return next(iter(self.style_weights))
+        if self.style_weights:
+            return " + ".join(f"{name} {weight:.2f}" for name, weight in self.style_weights.items())
+        if self.contract.baked_style:
+            return self.contract.baked_style
+        return "a style vector" if self._style_tensor is not None else "its one style"
 
     @property
     def style_names(self) -> list[str]:

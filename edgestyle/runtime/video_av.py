@@ -129,6 +129,11 @@ def probe(path: Path) -> tuple[float | None, int, tuple[int, int]]:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate or stream.base_rate
         count = int(stream.frames or 0)
+        if not count and rate:  # Matroska/WebM keep no frame count: estimate it as OpenCV does
+            if stream.duration is not None:
+                count = round(float(stream.duration * stream.time_base * rate))
+            elif container.duration:
+                count = round(container.duration / 1_000_000 * float(rate))
     finally:
         container.close()
     first = next(read_frames(path))  # the size after rotation, and proof that a frame decodes
