@@ -131,8 +131,15 @@ class ModelContract:
 
 
 def sidecar_path(model_path: str | Path) -> Path:
-    """``foo_int8.tflite`` -> ``foo_int8.json``: the human-readable copy of the embedded contract."""
-    return Path(model_path).with_suffix(".json")
+    """``foo_int8.tflite`` -> ``foo_int8.json``, ``foo_fp32.onnx`` -> ``foo_fp32.onnx.json``.
+
+    The human-readable copy of the embedded contract. Other formats keep their suffix in the
+    name so an ONNX file never shares a sidecar with the .tflite of the same precision.
+    """
+    path = Path(model_path)
+    return (
+        path.with_suffix(".json") if path.suffix.lower() == ".tflite" else path.with_name(path.name + ".json")
+    )
 
 
 def embed_contract(model_bytes: bytes, contract: ModelContract) -> bytes:
@@ -151,7 +158,7 @@ def load_contract(model_path: str | Path) -> ModelContract | None:
     path = Path(model_path)
     if not path.is_file():
         raise EdgestyleError(f"model file not found: {path}")
-    contract = read_embedded_contract(path.read_bytes())
+    contract = read_embedded_contract(path.read_bytes()) if path.suffix.lower() == ".tflite" else None
     if contract is None and sidecar_path(path).is_file():
         contract = ModelContract.from_json(sidecar_path(path).read_text())
     return contract

@@ -6,6 +6,7 @@ module; two more small conversions cover the baked style and the missing compile
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import stat
@@ -26,6 +27,9 @@ from edgestyle.errors import EdgestyleError  # noqa: E402
 from edgestyle.runtime.interpreter import TFLiteModel  # noqa: E402
 
 SIZE = (32, 32)
+# The onnx extra (installed by `make test`): the shared conversion adds the ONNX target when present.
+HAS_ONNX = all(importlib.util.find_spec(m) for m in ("tf2onnx", "onnx", "onnxruntime"))
+TARGETS = "cpu,gpu,edgetpu,fp32" + (",onnx" if HAS_ONNX else "")
 INT8_MIN_PSNR_DB = 35.0  # the stated tolerance: int8 within 35 dB PSNR of float over a recurrent clip
 
 FAKE_COMPILER = """#!{python}
@@ -87,15 +91,19 @@ def converted(model_dir, tmp_path_factory):
     old_path = os.environ["PATH"]
     os.environ["PATH"] = f"{bin_dir}{os.pathsep}{old_path}"
     try:
-        return convert_model_dir(model_dir, targets="cpu,gpu,edgetpu,fp32", input_size=SIZE, latency_runs=3)
+        return convert_model_dir(model_dir, targets=TARGETS, input_size=SIZE, latency_runs=3)
     finally:
         os.environ["PATH"] = old_path
 
 
 def test_every_target_is_written_with_its_contract_embedded_and_beside_it(converted, model_dir):
-    assert set(converted.paths) == {"cpu-int8", "gpu-fp16", "edgetpu", "fp32"}
+    assert set(converted.paths) == {"cpu-int8", "gpu-fp16", "edgetpu", "fp32"} | (
+        {"onnx"} if HAS_ONNX else set()
+    )
     for target, path in converted.paths.items():
         assert path.parent == model_dir / "export"
+        if path.suffix == ".onnx":
+            continue  # its contract lives in metadata_props: test_onnx_target_...
         embedded = read_embedded_contract(path.read_bytes())
         assert embedded is not None and embedded.target == target
         assert json.loads(sidecar_path(path).read_text()) == embedded.to_dict()
@@ -171,6 +179,22 @@ def test_report_measures_every_runnable_target_and_is_saved(converted, model_dir
     ]  # strict JSON, no Infinity
     markdown = (model_dir / "export" / "tiny_32x32_report.md").read_text()
     assert "| cpu-int8 |" in markdown and "PSNR" in markdown
+
+
+@pytest.mark.skipif(not HAS_ONNX, reason="needs the onnx extra: pip install -e '.[onnx]'")
+def test_onnx_target_has_explicit_state_io_the_contract_and_matches_float(converted, model_dir):
+    import onnx
+
+    path = converted.paths["onnx"]
+    model = onnx.load(str(path))
+    assert {i.name for i in model.graph.input} == {"frame", "style", "state_in_0"}
+    assert {o.name for o in model.graph.output} == {"stylized", "state_out_0"}
+    embedded = json.loads({p.key: p.value for p in model.metadata_props}["edgestyle_contract"])
+    assert embedded == json.loads(sidecar_path(path).read_text()) and embedded["target"] == "onnx"
+    assert sidecar_path(path).name.endswith(".onnx.json")  # never the fp32 .tflite's sidecar
+    onnx_row = {t.target: t for t in converted.report.targets}["onnx"]
+    assert onnx_row.frames == 30 and onnx_row.psnr_db >= 40.0 and not onnx_row.flags
+    assert onnx_row.latency_ms > 0 and "Conv" in onnx_row.ops
 
 
 @pytest.fixture(scope="module")

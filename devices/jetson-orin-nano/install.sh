@@ -6,6 +6,6 @@ source "$(dirname "$0")/../lib/common.sh"
 apt_install python3-venv python3-pip python3-opencv gstreamer1.0-tools v4l-utils
 make_venv --system-site-packages
 "$VENV/bin/pip" uninstall -y opencv-python-headless opencv-python || true
-"$VENV/bin/python" -c 'from edgestyle.runtime.sources import opencv_has_gstreamer as g; raise SystemExit(not g())' ||
+"$VENV/bin/python" -c 'from edgestyle.runtime.probes import opencv_has_gstreamer as g; raise SystemExit(not g())' ||
   echo "warning: this OpenCV lacks GStreamer; csi://0 will not open" >&2
 install_service jetson-orin-nano

@@ -14,6 +14,11 @@ from edgestyle.errors import EdgestyleError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+DELEGATE_HELP = (
+    "xnnpack (CPU, default), cpu, edgetpu, gpu, or a path to a delegate library; for an .onnx model: "
+    "auto (the default), tensorrt, cuda or cpu."
+)
+
 VERBOSE_OPTION = inspect.Parameter(
     "verbose",
     inspect.Parameter.KEYWORD_ONLY,

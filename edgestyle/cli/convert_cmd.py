@@ -16,8 +16,9 @@ def convert(
         "cpu,gpu",
         "--targets",
         "-t",
-        help="Comma-separated targets: cpu (int8, uint8 frames), gpu (fp16), edgetpu, fp32. "
-        "Presets live in convert/. The fp32 reference is always written.",
+        help="Comma-separated targets: cpu (int8, uint8 frames), gpu (fp16), edgetpu, fp32, onnx "
+        "(onnxruntime / TensorRT; needs the onnx extra). Presets live in convert/. The fp32 reference "
+        "is always written.",
     ),
     input_size: str = typer.Option(
         "384x384",

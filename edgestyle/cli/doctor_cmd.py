@@ -10,7 +10,7 @@ def doctor(
         False, "--json", help="Print the report as JSON (for scripts and bug reports)."
     ),
 ) -> None:
-    """Report the detected board, cameras, displays, delegates and runtime versions, and suggest a --device."""
+    """Report the detected board, cameras, displays, delegates, ONNX providers and versions; suggest a --device."""
     import json
 
     from rich.console import Console

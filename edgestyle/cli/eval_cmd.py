@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-DELEGATE_HELP = "xnnpack (CPU, default), cpu, edgetpu, gpu, or a path to a delegate library."
+from edgestyle.cli._common import DELEGATE_HELP
 
 
 def _split_list(text: str, what: str) -> list[str]:

@@ -10,11 +10,11 @@ from collections.abc import Iterator
 
 import typer
 
+from edgestyle.cli._common import DELEGATE_HELP
 from edgestyle.runtime.sinks import sink_help
 from edgestyle.runtime.sources import source_help
 
-MODEL_HELP = "Model .tflite (or a folder holding one). Default: the model shipped in models/."
-DELEGATE_HELP = "xnnpack (CPU, default), cpu, edgetpu, gpu, or a path to a delegate library."
+MODEL_HELP = "Model .tflite or .onnx (or a folder holding a .tflite). Default: the model shipped in models/."
 THREADS_HELP = "CPU threads for the interpreter (default: all cores)."
 STYLE_HELP = "Style name for multi-style models (see the model's .json)."
 BLEND_HELP = "Mix styles, e.g. starry_night=0.7,udnie=0.3 (weights are normalized)."

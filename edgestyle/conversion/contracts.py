@@ -25,9 +25,9 @@ def build_contract(
 ) -> ModelContract:
     """The contract of ``model_path`` (a converted step of ``source``) for the runtime."""
     from edgestyle import __version__
-    from edgestyle.runtime.interpreter import TFLiteModel
+    from edgestyle.runtime.backends import open_model
 
-    model = TFLiteModel(model_path, delegate="cpu", threads=1)
+    model = open_model(model_path, delegate="cpu", threads=1)
     states = [
         StatePair(
             input=key_in,

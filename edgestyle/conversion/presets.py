@@ -26,10 +26,11 @@ class Preset:
     precision: str
     suffix: str
     latency_delegate: str = "xnnpack"
+    format: str = "tflite"  # the exporter and validator (edgestyle/conversion/formats/)
 
     @property
     def edgetpu(self) -> bool:
-        return self.suffix.endswith("_edgetpu")
+        return self.format == "edgetpu"
 
 
 def load_presets(folder: Path | None = None) -> dict[str, Preset]:
@@ -49,6 +50,10 @@ def _read_presets(folder: Path) -> dict[str, Preset]:
             raise EdgestyleError(f"invalid conversion preset {path}: {exc}") from None
         if preset.precision not in PRECISIONS:
             raise EdgestyleError(f"{path}: precision must be one of {', '.join(PRECISIONS)}")
+        from edgestyle.conversion.formats import FORMATS
+
+        if preset.format not in FORMATS:
+            raise EdgestyleError(f"{path}: format must be one of {', '.join(FORMATS)}")
         presets[preset.name] = preset
     return presets
 

@@ -75,7 +75,8 @@ class ConversionReport:
         """Table rows: target, size, PSNR (worst frame), SSIM, latency, GPU, EdgeTPU, flags."""
         rows = []
         for t in self.targets:
-            fidelity = "reference" if t.precision == "fp32" and t.psnr_db == float("inf") else _db(t.psnr_db)
+            reference = t.target == "fp32" and t.psnr_db == float("inf")
+            fidelity = "reference" if reference else _db(t.psnr_db)
             if t.worst_frame_psnr_db is not None and fidelity != "reference":
                 fidelity += f" ({_db(t.worst_frame_psnr_db)})"
             rows.append(

@@ -1,4 +1,4 @@
-"""Latency and FPS of any .tflite, per delegate and thread count, side by side in one run.
+"""Latency and FPS of any .tflite or .onnx, per delegate and thread count, side by side in one run.
 
 Inputs are filled generically from each tensor's dtype (float, uint8, int8), so a peer model
 without our contract is timed exactly like ours. Models of one (delegate, threads) setting are
@@ -61,10 +61,10 @@ def describe_tensors(tensors: dict[str, Any]) -> str:
 def model_facts(path: str | Path, label: str | None = None) -> ModelFacts:
     """File size, tensor signature and the MACs/params our converter records in the contract."""
     from edgestyle.contract import load_contract
-    from edgestyle.runtime.interpreter import TFLiteModel
+    from edgestyle.runtime.backends import open_model
 
     path = Path(path)
-    model = TFLiteModel(path, delegate="cpu", threads=1)
+    model = open_model(path, delegate="cpu", threads=1)
     contract = load_contract(path)
     provenance = contract.provenance if contract else {}
     macs = provenance.get("macs_per_frame")
@@ -138,12 +138,12 @@ def bench_setting(
     paths: Sequence[Path], labels: Sequence[str], delegate: str, threads: int, runs: int, warmup: int
 ) -> list[BenchRow]:
     """Rows for every model under one (delegate, threads); a model that cannot load gets an error row."""
-    from edgestyle.runtime.interpreter import TFLiteModel
+    from edgestyle.runtime.backends import open_model
 
     loaded, failed = [], {}
     for path, label in zip(paths, labels, strict=True):
         try:
-            model = TFLiteModel(path, delegate=delegate, threads=threads)
+            model = open_model(path, delegate=delegate, threads=threads)
         except EdgestyleError as exc:
             if not loaded and not failed:
                 # The first model (the ratio baseline) failed: usually the delegate itself is missing,

@@ -109,10 +109,10 @@ def open_tflite(
     threads: int | None = None,
 ) -> Runner:
     """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer."""
-    from edgestyle.runtime.interpreter import TFLiteModel
+    from edgestyle.runtime.backends import open_model
     from edgestyle.runtime.stylizer import Stylizer, load_model_contract
 
-    contract = load_model_contract(TFLiteModel(path, delegate="cpu", threads=1))
+    contract = load_model_contract(open_model(path, delegate="cpu", threads=1))
     if contract.style is not None and not contract.style.names:
         raise EdgestyleError(
             f"{Path(path).name} needs a style vector from another network; for Magenta-style models pass "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edgestyle.runtime import probes
-from edgestyle.runtime.interpreter import DELEGATE_LIBRARIES, available_interpreter
+from edgestyle.runtime.backends import unique_backends
 from edgestyle.runtime.profiles import detect_profile
 
 
@@ -83,11 +83,11 @@ def _displays(report: Report, root: Path) -> None:
         report.add("displays", connector, status, status == "connected")
 
 
-def _delegates(report: Report) -> None:
-    report.add("delegates", "xnnpack", "built into the interpreter", True)
-    for name, (library, hint) in DELEGATE_LIBRARIES.items():
-        ok = probes.library_loadable(library)
-        report.add("delegates", name, library if ok else f"{library} not found: {hint}", ok)
+def _backends(report: Report) -> None:
+    """Each runtime backend reports itself: the TFLite interpreter and delegates, onnxruntime's providers."""
+    for backend in unique_backends():
+        for section, name, value, ok in backend.doctor_checks():
+            report.add(section, name, value, ok)
 
 
 VERSIONS = [
@@ -102,8 +102,6 @@ VERSIONS = [
 
 def _runtime(report: Report) -> None:
     report.add("runtime", "python", platform.python_version())
-    backend = available_interpreter()
-    report.add("runtime", "interpreter", backend or "none: pip install ai-edge-litert", backend is not None)
     for dist, label in VERSIONS:
         version = probes.package_version(dist)
         if version:
@@ -127,6 +125,6 @@ def collect(root: Path = Path("/")) -> Report:
     _board(report, root)
     _cameras(report, root)
     _displays(report, root)
-    _delegates(report)
     _runtime(report)
+    _backends(report)
     return report

@@ -19,9 +19,9 @@ import numpy as np
 
 from edgestyle.contract import ModelContract, infer_contract, load_contract
 from edgestyle.errors import EdgestyleError
-from edgestyle.runtime.interpreter import (
+from edgestyle.runtime.backends import ModelBackend, open_model
+from edgestyle.runtime.backends.base import (
     TensorInfo,
-    TFLiteModel,
     frame_to_tensor,
     from_tensor,
     tensor_to_frame,
@@ -54,9 +54,10 @@ class _StateLink:
         return to_tensor(np.zeros(self.input.shape, np.float32), self.input)
 
 
-def load_model_contract(model: TFLiteModel) -> ModelContract:
+def load_model_contract(model: ModelBackend) -> ModelContract:
     """Our embedded/sidecar contract, else one inferred from tensor shapes; checked against the model."""
-    contract = load_contract(model.path)
+    embedded = model.embedded_contract()
+    contract = ModelContract.from_json(embedded) if embedded else load_contract(model.path)
     if contract is None:
         contract = infer_contract(*model.details(), name=model.path.stem)
     keys_in = [contract.frame_input.name, *(s.input for s in contract.states)]
@@ -88,7 +89,7 @@ class Stylizer:
         style: StyleChoice = None,
         scene_cut_threshold: float | None = DEFAULT_THRESHOLD,
     ):
-        self.model = TFLiteModel(Path(model_path), delegate=delegate, threads=threads)
+        self.model = open_model(Path(model_path), delegate=delegate, threads=threads)
         self.contract = load_model_contract(self.model)
         c = self.contract
         self._frame_in = self.model.inputs[c.frame_input.name]

@@ -19,17 +19,20 @@ SIZE = (64, 48)  # width, height
 NAME = "tiny_stateful"
 
 
-def main() -> None:
+def convert_tiny(targets: str, work: str):
+    """The tiny untrained generator (styles "a" and "b") converted to ``targets`` at SIZE in ``work``."""
     from edgestyle.conversion.pipeline import convert_model_dir
     from edgestyle.train.generator import tiny_config
     from edgestyle.train.model_dir import make_untrained_model_dir
 
+    model_dir = make_untrained_model_dir(Path(work) / NAME, tiny_config(base_channels=4), styles=("a", "b"))
+    return convert_model_dir(model_dir, targets=targets, input_size=SIZE, report=False)
+
+
+def main() -> None:
     here = Path(__file__).parent
     with tempfile.TemporaryDirectory() as tmp:
-        model_dir = make_untrained_model_dir(
-            Path(tmp) / NAME, tiny_config(base_channels=4), styles=("a", "b")
-        )
-        result = convert_model_dir(model_dir, targets="cpu", input_size=SIZE, report=False)
+        result = convert_tiny("cpu", tmp)
         int8 = result.paths["cpu-int8"]
         shutil.copyfile(int8, here / f"{NAME}_int8.tflite")
         shutil.copyfile(int8.with_suffix(".json"), here / f"{NAME}_int8.json")
