@@ -21,6 +21,7 @@ from edgestyle.runtime.backends.onnx import OnnxModel
 from edgestyle.runtime.backends.tflite import TFLiteModel
 
 BACKENDS: dict[str, type[ModelBackend]] = {}
+DEFAULT_SUFFIX = ".tflite"  # a model file named otherwise is handed to the TFLite interpreter, as always
 
 
 def register_backend(backend: type[ModelBackend]) -> type[ModelBackend]:
@@ -35,13 +36,8 @@ register_backend(OnnxModel)
 
 
 def backend_for(path: str | os.PathLike) -> type[ModelBackend]:
-    """The backend class for a model file, by its suffix; one clear error for anything else."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in BACKENDS:
-        raise EdgestyleError(
-            f"cannot run {Path(path).name}: model files must end in {', '.join(sorted(BACKENDS))}"
-        )
-    return BACKENDS[suffix]
+    """The backend class for a model file, by its suffix; any other suffix is tried as TFLite."""
+    return BACKENDS.get(Path(path).suffix.lower(), BACKENDS[DEFAULT_SUFFIX])
 
 
 def open_model(
