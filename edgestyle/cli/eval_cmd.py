@@ -88,14 +88,14 @@ def evaluate(
 def bench(
     model: list[Path] = typer.Argument(
         ...,
-        help="Model .tflite to time (the first row; ratios are to it), optionally more.",
+        help="Model .tflite or .onnx to time (the first row; ratios are to it), optionally more.",
         show_default=False,
     ),
     compare: list[Path] = typer.Option(
         None,
         "--compare",
         "-c",
-        help="More .tflite files to time in the same run: --compare A.tflite B.tflite.",
+        help="More .tflite or .onnx files to time in the same run: --compare A.tflite B.onnx.",
     ),
     delegate: str = typer.Option("xnnpack", "--delegate", help="Comma-separated delegates: " + DELEGATE_HELP),
     threads: str = typer.Option("1", "--threads", help="Comma-separated thread counts, e.g. 1,2,4."),

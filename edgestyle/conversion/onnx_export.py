@@ -86,3 +86,26 @@ def op_counts(model_bytes: bytes) -> dict[str, int]:
 
     onnx, _ = _modules()
     return dict(Counter(node.op_type for node in onnx.load_from_string(model_bytes).graph.node))
+
+
+def convert_tflite_file(tflite_path: Path, out_path: Path) -> Path:
+    """An existing float .tflite with our contract -> ``out_path`` (.onnx) plus its sidecar.
+
+    For models converted before the ONNX target existed (the shipped default): the contract is
+    the .tflite's own with ``target`` set to ``onnx``, and the runtime checks its tensor names
+    against the ONNX graph when it loads the file.
+    """
+    from dataclasses import replace
+
+    from edgestyle.atomic import atomic_path
+    from edgestyle.contract import load_contract, sidecar_path
+
+    contract = load_contract(tflite_path)
+    if contract is None:
+        raise EdgestyleError(f"{tflite_path} has no edgestyle contract to carry over")
+    model = tflite_to_onnx(Path(tflite_path))
+    contract = replace(contract, target="onnx")
+    with atomic_path(out_path) as tmp:
+        Path(tmp).write_bytes(with_contract(model, contract.to_json()))
+    sidecar_path(out_path).write_text(contract.to_json())
+    return out_path

@@ -48,6 +48,7 @@ class BenchRow:
     fps: float | None = None
     ratio: float | None = None  # median over rounds of (this model's time / first model's time)
     error: str | None = None
+    runtime: str = ""  # what ran it: ai-edge-litert, onnxruntime CPUExecutionProvider, ...
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -157,6 +158,8 @@ def bench_setting(
     timed = {
         label: summarize(label, delegate, threads, t) for (label, _), t in zip(loaded, times, strict=True)
     }
+    for label, model in loaded:
+        timed[label].runtime = model.backend
     rows = [
         timed.get(label) or BenchRow(label, delegate, threads, 0, error=failed[label]) for label in labels
     ]

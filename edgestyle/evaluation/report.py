@@ -119,6 +119,7 @@ def bench_table(
     by_label = {f["label"]: f for f in facts}
     headers = [
         "model",
+        "runtime",
         "delegate",
         "threads",
         "median ms",
@@ -133,11 +134,12 @@ def bench_table(
     for r in rows:
         f = by_label.get(r["label"], {})
         if r.get("error"):
-            cells.append([r["label"], r["delegate"], str(r["threads"]), "unavailable", *["-"] * 6])
+            cells.append([r["label"], "-", r["delegate"], str(r["threads"]), "unavailable", *["-"] * 6])
             continue
         cells.append(
             [
                 r["label"],
+                r.get("runtime") or "-",
                 r["delegate"],
                 str(r["threads"]),
                 fmt(r["median_ms"], "ms"),
