@@ -103,14 +103,10 @@ def run(
     ),
 ) -> None:
     """Stylize a live source (camera, stream, file) and show it on HDMI or record it; Ctrl-C stops cleanly."""
-    import signal
-
     from edgestyle.cli._common import info
     from edgestyle.runtime.models import resolve_model
     from edgestyle.runtime.pipeline import Pipeline
     from edgestyle.runtime.profiles import BoardProfile, load_profile
-    from edgestyle.runtime.sinks import open_sinks
-    from edgestyle.runtime.sources import open_source
     from edgestyle.runtime.stylizer import Stylizer
     from edgestyle.sizes import parse_size
 
@@ -134,12 +130,7 @@ def run(
     info(
         f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {', '.join(sink_uris)}"
     )
-    frame_source = open_source(uri, size=capture_size, fps=profile.camera_fps, loop=loop, log=info)
-    try:
-        sink = open_sinks(sink_uris, fps=frame_source.fps, log=info)
-    except BaseException:
-        frame_source.close()
-        raise
+    frame_source, sink = _open_ends(uri, sink_uris, capture_size, profile.camera_fps, loop)
     pipeline = Pipeline(
         frame_source,
         stylizer,
@@ -151,6 +142,28 @@ def run(
         max_frames=frames,
         log=info,
     )
+    stats = _run_to_the_end(pipeline, frame_source, sink)
+    info(f"{pipeline.stop_reason}: {stats.line()}")
+
+
+def _open_ends(uri: str, sink_uris: list[str], capture_size, fps: float, loop: bool):
+    """The source, then the sink(s) at the source's rate; the source is released if a sink fails."""
+    from edgestyle.cli._common import info
+    from edgestyle.runtime.sinks import open_sinks
+    from edgestyle.runtime.sources import open_source
+
+    frame_source = open_source(uri, size=capture_size, fps=fps, loop=loop, log=info)
+    try:
+        return frame_source, open_sinks(sink_uris, fps=frame_source.fps, log=info)
+    except BaseException:
+        frame_source.close()
+        raise
+
+
+def _run_to_the_end(pipeline, frame_source, sink):
+    """Run the pipeline with SIGTERM as a clean stop; the sink is finalized (or discarded on a crash)."""
+    import signal
+
     previous = signal.signal(signal.SIGTERM, lambda signum, frame: pipeline.stop("SIGTERM"))
     try:
         stats = pipeline.run()
@@ -164,4 +177,4 @@ def run(
         signal.signal(signal.SIGTERM, previous)
         frame_source.close()
     sink.close()
-    info(f"{pipeline.stop_reason}: {stats.line()}")
+    return stats

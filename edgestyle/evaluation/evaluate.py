@@ -84,20 +84,8 @@ def evaluate_video(
     if out.exists() and not out.is_dir():
         raise EdgestyleError(f"--out must be a folder, but {out} is a file")
     read_style_image(style_image)  # fail fast on a wrong path
-    # Open everything that can fail before the slow part, so a typo costs seconds, not minutes.
     specs = [(m, "model") for m in models] + [(float_model, "float"), (teacher, "teacher")]
-    runners: list[Runner] = []
-    style_source = "--style-image" if style_image else None
-    for spec, role in specs:
-        if spec is None:
-            continue
-        if style_image is None:  # e.g. a Magenta peer after our model: use the style it was trained on
-            style_image = recorded_style_image(runners, style)
-            style_source = "the model's training record" if style_image else None
-        runners.append(open_spec(spec, role, style, style_image, delegate, threads))
-    if style_image is None:
-        style_image = recorded_style_image(runners, style)
-        style_source = "the model's training record" if style_image else None
+    runners, style_image, style_source = _open_runners(specs, style, style_image, delegate, threads)
     style_bgr = read_style_image(style_image)
     clip = load_clip(video, frames, size or runners[0].native_size)
     runs = [run_over_clip(runner, clip, progress) for runner in runners]
@@ -120,6 +108,39 @@ def evaluate_video(
         "machine_line": describe_machine(machine),
         **scores,
     }
+    _write_outputs(out, report, clip, runs)
+    return report
+
+
+def _open_runners(
+    specs: list[tuple[str | None, str]],
+    style: str | None,
+    style_image: str | None,
+    delegate: str,
+    threads: int | None,
+) -> tuple[list[Runner], str | None, str | None]:
+    """Open every model, float reference and teacher before the slow part (a typo costs seconds).
+
+    Without ``--style-image`` the style comes from the first model that recorded one in training,
+    and is handed to the runners after it (a Magenta peer needs a style image).
+    """
+    runners: list[Runner] = []
+    style_source = "--style-image" if style_image else None
+    for spec, role in specs:
+        if spec is None:
+            continue
+        if style_image is None:
+            style_image = recorded_style_image(runners, style)
+            style_source = "the model's training record" if style_image else None
+        runners.append(open_spec(spec, role, style, style_image, delegate, threads))
+    if style_image is None:
+        style_image = recorded_style_image(runners, style)
+        style_source = "the model's training record" if style_image else None
+    return runners, style_image, style_source
+
+
+def _write_outputs(out: Path, report: dict[str, Any], clip: Any, runs: list[Any]) -> None:
+    """Contact sheet, stability plot, report.md and report.json in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     labels = [
         label if run.role == "model" else f"{label} ({run.role})"
@@ -134,4 +155,3 @@ def evaluate_video(
     )
     write_text_atomic(out / "report.md", eval_markdown(report))
     write_json(out / "report.json", report)
-    return report

@@ -280,8 +280,7 @@ class Trainer:
 
         c = self.config
         start = int(self.step.numpy())
-        dist_ds = self.strategy.distribute_datasets_from_function(dataset_fn)
-        iterator = iter(dist_ds)
+        iterator = iter(self.strategy.distribute_datasets_from_function(dataset_fn))
         writer = (
             tf.summary.create_file_writer(str(self.out_dir / LOG_DIR))
             if self.chief
@@ -299,22 +298,7 @@ class Trainer:
                 last = self.train_step(batch)
                 step = int(self.step.numpy())
                 history.append(last)
-                bar.update(1)
-                bar.set_postfix(
-                    {
-                        k: f"{v:.3f}"
-                        for k, v in last.items()
-                        if k in ("l1", "temporal", "gan", "d_spatial", "style")
-                    }
-                )
-                if step % c.log_every == 0 or step == 1:
-                    with writer.as_default(step=step):
-                        for k, v in last.items():
-                            tf.summary.scalar(f"loss/{k}", v)
-                if c.image_every and step % c.image_every == 0:
-                    self._log_images(writer, batch, step)
-                if step % c.checkpoint_every == 0:
-                    self.save_checkpoint()
+                if self._record_step(step, last, batch, writer, bar):
                     saved_at = step
                 if on_step:
                     on_step(step, last)
@@ -328,9 +312,30 @@ class Trainer:
         if int(self.step.numpy()) != saved_at:
             self.save_checkpoint()
         writer.flush()
-        seconds = time.monotonic() - t0
-        steps = int(self.step.numpy()) - start
         del iterator  # stop the generator threads before the interpreter shuts down
+        return self._summary(start, reason, time.monotonic() - t0, last, history)
+
+    def _record_step(self, step: int, losses: dict[str, float], batch, writer, bar) -> bool:
+        """Progress bar, TensorBoard scalars and images, periodic checkpoint; True if it saved one."""
+        c = self.config
+        bar.update(1)
+        shown = ("l1", "temporal", "gan", "d_spatial", "style")
+        bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items() if k in shown})
+        if step % c.log_every == 0 or step == 1:
+            with writer.as_default(step=step):
+                for k, v in losses.items():
+                    tf.summary.scalar(f"loss/{k}", v)
+        if c.image_every and step % c.image_every == 0:
+            self._log_images(writer, batch, step)
+        if step % c.checkpoint_every == 0:
+            self.save_checkpoint()
+            return True
+        return False
+
+    def _summary(
+        self, start: int, reason: str, seconds: float, last: dict[str, float], history: list[dict[str, float]]
+    ) -> dict[str, Any]:
+        steps = int(self.step.numpy()) - start
         return {
             "start_step": start,
             "end_step": int(self.step.numpy()),

@@ -67,90 +67,36 @@ def train_model(
     on_step=None,
 ) -> dict[str, Any]:
     """Train and write ``out`` (a model directory); returns the run summary."""
-    from edgestyle.atomic import check_parent_exists
-    from edgestyle.teachers import CachedTeacher, load_teacher, read_rgb
+    from edgestyle.teachers import load_teacher, read_rgb
+    from edgestyle.train.data import DataOptions, load_sources, make_dataset
+    from edgestyle.train.loop import Trainer, make_strategy
+    from edgestyle.train.macs import generator_cost
 
-    out = Path(out)
-    check_parent_exists(out)
-    if out.exists() and not out.is_dir():
-        raise EdgestyleError(f"--out {out} exists and is not a directory")
-    config.validate()
-    if len(styles) == 1:
-        config.generator.style_dim = 0  # one style: bake it in, no style input
-    for s in styles:  # fail fast, before minutes of data loading
-        if s.style_image and not Path(s.style_image).is_file():
-            raise EdgestyleError(f"style image not found: {s.style_image}")
+    out = _check_request(out, styles, config)
     names = [s.name for s in styles]
     identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
     _check_resume(out, identity, fresh)
     teachers = {i: load_teacher(s.teacher, s.style_image) for i, s in enumerate(styles) if s.teacher}
     style_images = {i: [read_rgb(s.style_image)] for i, s in enumerate(styles) if not s.teacher}
 
-    from edgestyle.train.data import (
-        ClipOptions,
-        ClipSampler,
-        DataOptions,
-        StyleTargets,
-        _fit,
-        load_sources,
-        make_dataset,
-        teacher_targets,
-    )
-    from edgestyle.train.flow import MotionRange
-    from edgestyle.train.loop import Trainer, make_strategy
-    from edgestyle.train.macs import generator_cost
-    from edgestyle.train.styles import initial_vectors
-
     min_side = int(config.crop * 1.25) + 1
     options = DataOptions(max_side=config.max_side, fps=config.fps)
     with _bar(0, "reading data", progress) as bar:
         sources = load_sources(data, options, min_side, progress=bar.update)
     _say(f"data: {sources.summary()}")
-
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
-    targets: list[StyleTargets] = []
-    for i, s in enumerate(styles):
-        if i in teachers:
-            teacher = CachedTeacher(teachers[i], cache)
-            with _bar(sources.n_frames, f"teacher {s.name}", progress) as bar:
-                targets.append(teacher_targets(s.name, teacher, sources, progress=bar.update))
-            _say(f"style {s.name}: teacher {teacher.name} ({teacher.misses} computed, {teacher.hits} cached)")
-        else:
-            style_images[i] = [_fit(im, config.max_side, min_side) for im in style_images[i]]
-            targets.append(StyleTargets(s.name, style_images=style_images[i]))
-            _say(f"style {s.name}: perceptual, style image {s.style_image}")
-
-    sampler = ClipSampler(
-        sources,
-        targets,
-        ClipOptions(
-            clip_len=config.clip_len,
-            crop=config.crop,
-            video_fraction=config.video_fraction,
-            motion=MotionRange(),
-            min_zoom=config.min_zoom,
-        ),
+    targets = _style_targets(
+        styles, teachers, style_images, sources, cache, (config.max_side, min_side), progress
     )
-    features = [getattr(teachers.get(i), "style_features", None) for i in range(len(styles))]
-    vectors = (
-        initial_vectors(features, config.generator.style_dim, config.seed)
-        if config.generator.style_dim
-        else None
-    )
+    sampler = _clip_sampler(sources, targets, config)
+    vectors = _initial_style_vectors(styles, teachers, config)
     _record_run(out, identity)
 
     macs, params = generator_cost(config.generator)
     _say(
         f"generator: {macs / 1e9:.3f} GMAC per 384x384 frame, {params:,} parameters, cell {config.generator.cell}"
     )
-    trainer = Trainer(
-        config,
-        names,
-        vectors,
-        out,
-        make_strategy(strategy),
-        style_images={i: style_images[i] for i in style_images},
-    )
+    trainer = Trainer(config, names, vectors, out, make_strategy(strategy), style_images=dict(style_images))
     start = trainer.restore()
     if start:
         _say(f"resuming from step {start} ({out / 'checkpoints'})")
@@ -164,27 +110,103 @@ def train_model(
     summary = trainer.fit(dataset_fn, on_step=on_step, progress=progress)
     history = summary.pop("history")
     if trainer.chief:
-        from edgestyle.train.model_dir import save_model_dir
-
-        info = {
-            "config": config.to_dict(),
-            "run": summary,
-            "data": {"paths": [str(p) for p in data], "summary": sources.summary()},
-            "styles": [{"name": s.name, "teacher": s.teacher, "style_image": s.style_image} for s in styles],
-            "strategy": type(trainer.strategy).__name__,
-            "replicas": trainer.strategy.num_replicas_in_sync,
-        }
-        teacher_info = [dict(teachers[i].info, style=styles[i].name) for i in teachers] or None
-        save_model_dir(
-            out,
-            trainer.generator,
-            config.generator,
-            trainer.style_vectors(),
-            info,
-            default_style=names[0],
-            teacher=teacher_info,
-            baked_style=names[0] if config.generator.style_dim == 0 else None,
-        )
+        _save(out, trainer, config, summary, (data, sources), styles, teachers)
     summary["history"] = history
     summary["macs_per_frame"], summary["params"] = macs, params
     return summary
+
+
+def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: TrainConfig) -> Path:
+    """Everything the user can get wrong, before minutes of data loading; ``out`` as a Path."""
+    from edgestyle.atomic import check_parent_exists
+
+    out = Path(out)
+    check_parent_exists(out)
+    if out.exists() and not out.is_dir():
+        raise EdgestyleError(f"--out {out} exists and is not a directory")
+    config.validate()
+    if len(styles) == 1:
+        config.generator.style_dim = 0  # one style: bake it in, no style input
+    for s in styles:
+        if s.style_image and not Path(s.style_image).is_file():
+            raise EdgestyleError(f"style image not found: {s.style_image}")
+    return out
+
+
+def _style_targets(
+    styles: list[StyleSource],
+    teachers,
+    style_images,
+    sources,
+    cache: Path,
+    sides: tuple[int, int],
+    progress: bool,
+) -> list[Any]:
+    """Per style: the teacher's frames (cached on disk), or the style image for a perceptual style."""
+    from edgestyle.teachers import CachedTeacher
+    from edgestyle.train.data import StyleTargets, _fit, teacher_targets
+
+    max_side, min_side = sides
+    targets = []
+    for i, s in enumerate(styles):
+        if i in teachers:
+            teacher = CachedTeacher(teachers[i], cache)
+            with _bar(sources.n_frames, f"teacher {s.name}", progress) as bar:
+                targets.append(teacher_targets(s.name, teacher, sources, progress=bar.update))
+            _say(f"style {s.name}: teacher {teacher.name} ({teacher.misses} computed, {teacher.hits} cached)")
+        else:
+            style_images[i] = [_fit(im, max_side, min_side) for im in style_images[i]]
+            targets.append(StyleTargets(s.name, style_images=style_images[i]))
+            _say(f"style {s.name}: perceptual, style image {s.style_image}")
+    return targets
+
+
+def _clip_sampler(sources, targets: list[Any], config: TrainConfig):
+    from edgestyle.train.data import ClipOptions, ClipSampler
+    from edgestyle.train.flow import MotionRange
+
+    options = ClipOptions(
+        clip_len=config.clip_len,
+        crop=config.crop,
+        video_fraction=config.video_fraction,
+        motion=MotionRange(),
+        min_zoom=config.min_zoom,
+    )
+    return ClipSampler(sources, targets, options)
+
+
+def _initial_style_vectors(styles: list[StyleSource], teachers, config: TrainConfig):
+    """Starting style vectors from the teachers' style features; None for a one-style model."""
+    from edgestyle.train.styles import initial_vectors
+
+    if not config.generator.style_dim:
+        return None
+    features = [getattr(teachers.get(i), "style_features", None) for i in range(len(styles))]
+    return initial_vectors(features, config.generator.style_dim, config.seed)
+
+
+def _save(out: Path, trainer, config: TrainConfig, summary, data_and_sources, styles, teachers) -> None:
+    """The model directory: generator, style table, config and provenance of the run."""
+    from edgestyle.train.model_dir import save_model_dir
+
+    data, sources = data_and_sources
+    names = [s.name for s in styles]
+    info = {
+        "config": config.to_dict(),
+        "run": summary,
+        "data": {"paths": [str(p) for p in data], "summary": sources.summary()},
+        "styles": [{"name": s.name, "teacher": s.teacher, "style_image": s.style_image} for s in styles],
+        "strategy": type(trainer.strategy).__name__,
+        "replicas": trainer.strategy.num_replicas_in_sync,
+    }
+    teacher_info = [dict(teachers[i].info, style=styles[i].name) for i in teachers] or None
+    save_model_dir(
+        out,
+        trainer.generator,
+        config.generator,
+        trainer.style_vectors(),
+        info,
+        default_style=names[0],
+        teacher=teacher_info,
+        baked_style=names[0] if config.generator.style_dim == 0 else None,
+    )
