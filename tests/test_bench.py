@@ -130,7 +130,7 @@ def test_bench_cli_prints_a_table_and_writes_json(generated, tiny_plain_tflite, 
     [
         (["bench", "missing.tflite"], "model file not found: missing.tflite"),
         (["bench", "{plain}", "--threads", "two"], "bad --threads"),
-        (["bench", "{plain}", "--runs", "0"], "--runs must be at least 1"),
+        (["bench", "{plain}", "--runs", "0"], "--runs must be a number from 1 to"),
         (["bench", "{plain}", "--json", "/no/such/dir/b.json"], "/no/such/dir"),
     ],
 )

@@ -33,7 +33,7 @@ def clip(tmp_path_factory) -> Path:
 
 
 def leftovers(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if "partial" in p.name]
+    return [p.name for p in folder.iterdir() if ".partial" in p.name or ".recording." in p.name]
 
 
 def test_writer_and_reader_round_trip(clip):

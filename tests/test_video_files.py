@@ -145,5 +145,5 @@ KILLED_RECORDING = textwrap.dedent(
 def test_fragmented_recording_survives_sigkill(tmp_path):
     proc = subprocess.run([sys.executable, "-c", KILLED_RECORDING, str(tmp_path / "rec.mp4")], timeout=60)
     assert proc.returncode == -9
-    (partial,) = tmp_path.glob(".rec.*.partial.mp4")
+    (partial,) = tmp_path.glob(".rec.*.recording.mp4")  # a recording: swept into rec.recovered-*.mp4
     assert sum(1 for _ in read_frames(partial)) >= 40  # all but the last, unfinished fragment (< 1 s)

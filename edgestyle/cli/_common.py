@@ -1,16 +1,34 @@
-"""Shared CLI manners: one-line errors, exit codes, ``--verbose``, and notes on stderr."""
+"""Shared CLI manners: one-line errors, exit codes, signals, ``--verbose``, and notes on stderr.
+
+Exit codes, the same for every command:
+
+====  ==========================================================================================
+0     done
+1     a problem the user can fix (bad input, missing file, full disk, read-only folder, ...)
+2     a usage error (unknown option) or a feature that is not built yet
+130   stopped by Ctrl-C (SIGINT), 128 + 2
+143   stopped by SIGTERM (``kill``, ``systemctl stop``), 128 + 15
+====  ==========================================================================================
+
+On either signal every command finishes the same way: a live recording and a training run keep
+what they have (a playable file, a checkpoint and a model directory); an offline job (stylize,
+convert, eval, bench) leaves no output and no temporary file, and an earlier file at the output's
+name stays as it was.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
+import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import typer
 
-from edgestyle.errors import EdgestyleError
+from edgestyle.errors import Interrupted, signal_of, user_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,8 +47,40 @@ VERBOSE_OPTION = inspect.Parameter(
 )
 
 
+def exit_code_for_signal(signum: int) -> int:
+    """The shell's convention: 128 + the signal number (130 for Ctrl-C, 143 for SIGTERM)."""
+    return 128 + int(signum)
+
+
+@contextlib.contextmanager
+def signals_raise_interrupt(signums: tuple[int, ...] = (signal.SIGTERM,)) -> Iterator[None]:
+    """Turn these signals into :class:`Interrupted` for the block, so cleanup runs as for Ctrl-C."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {}
+    try:
+        for signum in signums:
+            previous[signum] = signal.signal(signum, interrupt)
+    except ValueError:  # not the main thread (e.g. a test runner's worker): leave signals alone
+        pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def stopped(signum: int) -> typer.Exit:
+    """Say why the command stopped and return the exit to raise (128 + the signal number)."""
+    name = signal.Signals(signum).name
+    typer.echo(f"stopped by {name}" if signum != signal.SIGINT else "interrupted", err=True)
+    return typer.Exit(exit_code_for_signal(signum))
+
+
 def one_line_errors(func: F) -> F:
-    """Turn :class:`EdgestyleError` into ``error: <message>`` on stderr and its exit code.
+    """The CLI boundary: user errors -> ``error: <message>``; Ctrl-C/SIGTERM -> 130/143; bugs keep tracebacks.
 
     Also gives every command a ``--verbose`` flag (quiet by default, see :mod:`edgestyle.console`).
     """
@@ -40,13 +90,16 @@ def one_line_errors(func: F) -> F:
     def wrapper(*args: Any, verbose: bool = False, **kwargs: Any) -> Any:
         set_verbose(verbose)
         try:
-            return func(*args, **kwargs)
-        except EdgestyleError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted", err=True)
-            raise typer.Exit(130) from None
+            with signals_raise_interrupt():
+                return func(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise stopped(signal_of(exc)) from None
+        except Exception as exc:
+            problem = user_error(exc)
+            if problem is None:
+                raise
+            typer.echo("error: " + " ".join(str(problem).split()), err=True)  # one line, always
+            raise typer.Exit(problem.exit_code) from None
 
     signature = inspect.signature(func)
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]

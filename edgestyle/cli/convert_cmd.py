@@ -24,7 +24,8 @@ def convert(
         "384x384",
         "--input-size",
         "-s",
-        help="WIDTHxHEIGHT every target takes; multiples of the model's stride.",
+        help="WIDTHxHEIGHT every target takes: multiples of the model's stride, each side 16 to 16384, "
+        "and width x height x 3000 bytes (what conversion holds per pixel) within half the memory available now.",
     ),
     style: str | None = typer.Option(
         None,

@@ -48,21 +48,32 @@ def evaluate(
         "--float-model",
         help="Float version of the model (e.g. *_fp32.tflite) for int8-vs-float fidelity.",
     ),
-    frames: int = typer.Option(60, "--frames", help="Evaluate the first N frames (at least 2)."),
+    frames: int = typer.Option(
+        60,
+        "--frames",
+        help="Evaluate the first N frames (at least 2). Every output is kept: frames x pixels x "
+        "(3 x (models + 1) + 16) bytes must fit in half the memory available now.",
+    ),
     size: str = typer.Option(
-        None, "--size", help="Evaluation size WIDTHxHEIGHT (default: the first model's input size)."
+        None,
+        "--size",
+        help="Evaluation size WIDTHxHEIGHT, each side 16 to 16384 (default: the first model's input size).",
     ),
     style: str = typer.Option(None, "--style", help="Style name for multi-style models."),
     delegate: str = typer.Option("xnnpack", "--delegate", help=DELEGATE_HELP),
-    threads: int = typer.Option(None, "--threads", help="CPU threads per interpreter (default: all cores)."),
+    threads: int = typer.Option(
+        None, "--threads", help="CPU threads per interpreter, 1 to 4 per core (default: all cores)."
+    ),
 ) -> None:
     """Measure flicker (temporal warping error), fidelity to a teacher and a style distance, side by side."""
     from edgestyle.cli._common import info
     from edgestyle.evaluation.evaluate import evaluate_video, rich_progress
     from edgestyle.evaluation.report import eval_table, print_table
     from edgestyle.evaluation.runner import MIN_SIDE
+    from edgestyle.limits import check_threads
     from edgestyle.sizes import parse_size
 
+    check_threads(threads)
     report = evaluate_video(
         video,
         model,
@@ -98,25 +109,29 @@ def bench(
         help="More .tflite or .onnx files to time in the same run: --compare A.tflite B.onnx.",
     ),
     delegate: str = typer.Option("xnnpack", "--delegate", help="Comma-separated delegates: " + DELEGATE_HELP),
-    threads: str = typer.Option("1", "--threads", help="Comma-separated thread counts, e.g. 1,2,4."),
-    runs: int = typer.Option(20, "--runs", help="Timed invocations per model and setting."),
-    warmup: int = typer.Option(3, "--warmup", help="Untimed invocations first (caches, delegate setup)."),
+    threads: str = typer.Option(
+        "1", "--threads", help="Comma-separated thread counts, e.g. 1,2,4 (each 1 to 4 per core)."
+    ),
+    runs: int = typer.Option(20, "--runs", help="Timed invocations per model and setting, 1 to 100000."),
+    warmup: int = typer.Option(
+        3, "--warmup", help="Untimed invocations first (caches, delegate setup), 0 to 10000."
+    ),
     json_path: Path = typer.Option(None, "--json", help="Also write the results as JSON to this file."),
 ) -> None:
     """Time models per delegate and thread count; print latency, FPS and ratios to the first model."""
-    from edgestyle.atomic import check_parent_exists
     from edgestyle.cli._common import info
     from edgestyle.errors import EdgestyleError
     from edgestyle.evaluation.bench import run_bench
     from edgestyle.evaluation.machine import describe_machine, machine_info
     from edgestyle.evaluation.report import BENCH_FORMAT, bench_errors, bench_table, print_table, write_json
+    from edgestyle.preflight import check_output_file
 
     try:
         thread_counts = [int(t) for t in _split_list(threads, "--threads")]
     except ValueError:
         raise EdgestyleError(f"bad --threads {threads!r}: expected integers like 1,2,4") from None
     if json_path is not None:
-        check_parent_exists(json_path)
+        check_output_file(json_path, inputs=[*model, *(compare or [])], needed_bytes=64 * 1024)
     facts, rows = run_bench(
         # `bench A --compare B C` parses C as a positional: keep the order the user typed.
         [model[0], *(compare or []), *model[1:]],

@@ -15,11 +15,11 @@ from edgestyle.runtime.sinks import sink_help
 from edgestyle.runtime.sources import source_help
 
 MODEL_HELP = "Model .tflite or .onnx (or a folder holding a .tflite). Default: the model shipped in models/."
-THREADS_HELP = "CPU threads for the interpreter (default: all cores)."
+THREADS_HELP = "CPU threads for the interpreter, 1 to 4 per core (default: all cores)."
 STYLE_HELP = "Style name for multi-style models (see the model's .json)."
-BLEND_HELP = "Mix styles, e.g. starry_night=0.7,udnie=0.3 (weights are normalized)."
+BLEND_HELP = "Mix styles, e.g. starry_night=0.7,udnie=0.3 (weights 0 to 1000, normalized to sum to 1)."
 SIDE_HELP = "Show input | output side by side."
-CUT_HELP = "Scene-cut sensitivity: thumbnail change (0-1) that resets the recurrent state; 0 = never."
+CUT_HELP = "Scene-cut sensitivity: thumbnail change (0 to 1) that resets the recurrent state; 0 = never."
 
 
 def _style_choice(style: str | None, blend: str | None):
@@ -31,19 +31,12 @@ def _style_choice(style: str | None, blend: str | None):
     return parse_blend(blend) if blend else style
 
 
-@contextlib.contextmanager
-def _sigterm_raises_interrupt() -> Iterator[None]:
-    """SIGTERM -> KeyboardInterrupt for the block, so cleanup (temp files) runs as for Ctrl-C."""
-    import signal
+def _check_model_options(threads: int | None, scene_cut: float) -> None:
+    """The options every stylizing command shares, checked before anything loads."""
+    from edgestyle.limits import check_number, check_threads
 
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    check_threads(threads)
+    check_number(scene_cut, "--scene-cut", 0.0, 1.0)
 
 
 def _style_tour(stylizer, seconds: float):
@@ -89,44 +82,58 @@ def run(
     blend: str = typer.Option(None, "--blend", help=BLEND_HELP),
     side_by_side: bool = typer.Option(False, "--side-by-side", help=SIDE_HELP),
     overlay: bool = typer.Option(False, "--overlay", help="Draw FPS and latency on the picture."),
-    max_fps: float = typer.Option(None, "--max-fps", help="Cap the frame rate (saves power and heat)."),
-    size: str = typer.Option(
-        None, "--size", help="Camera capture size WIDTHxHEIGHT (picam:0 default: the model's)."
+    max_fps: float = typer.Option(
+        None, "--max-fps", help="Cap the frame rate, above 0 up to 1000 (saves power and heat)."
     ),
-    frames: int = typer.Option(None, "--frames", help="Stop after this many frames."),
+    size: str = typer.Option(
+        None,
+        "--size",
+        help="Camera capture size WIDTHxHEIGHT (picam:0 default: the model's): each side up to 16384, and "
+        "width x height x 24 bytes (the frames in flight) within half the memory available now.",
+    ),
+    frames: int = typer.Option(None, "--frames", help="Stop after this many frames (1 or more)."),
     loop: bool = typer.Option(False, "--loop", help="Replay a video file or folder forever."),
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
     cycle_styles: float = typer.Option(
         None,
         "--cycle-styles",
-        help="Tour the model's styles live: SECONDS per style, crossfading between them.",
+        help="Tour the model's styles live: SECONDS per style (up to 86400), crossfading between them.",
     ),
 ) -> None:
-    """Stylize a live source (camera, stream, file) and show it on HDMI or record it; Ctrl-C stops cleanly."""
+    """Stylize a live source (camera, stream, file) and show it on HDMI or record it; Ctrl-C stops cleanly.
+
+    Ctrl-C and SIGTERM finalize the sinks (a recording stays playable), then exit 130 and 143.
+    """
     from edgestyle.cli._common import info
+    from edgestyle.limits import LIVE_BYTES_PER_PIXEL, check_frame_size, check_number
     from edgestyle.runtime.models import resolve_model
     from edgestyle.runtime.pipeline import Pipeline
     from edgestyle.runtime.profiles import BoardProfile, load_profile
     from edgestyle.runtime.stylizer import Stylizer
     from edgestyle.sizes import parse_size
 
+    _check_model_options(threads, scene_cut)
+    check_number(frames, "--frames", 1, 2**31 - 1, note=" (leave it out to run until stopped)")
+    check_number(max_fps, "--max-fps", 0, 1000, low_inclusive=False)
+    check_number(cycle_styles, "--cycle-styles", 0, 86400, low_inclusive=False, note=" (seconds per style)")
+    choice = _style_choice(style, blend)
+    wanted_size = check_frame_size(parse_size(size, "--size"), "--size", LIVE_BYTES_PER_PIXEL) if size else None
     profile = (
         load_profile(device) if device else BoardProfile(name="default", camera_uri="test://", sink="hdmi")
     )
+    uri = source or profile.camera_uri
+    sink_uris = list(output or [profile.sink])
+    _refuse_recording_the_input(uri, sink_uris)
     model_path = resolve_model(model, profile.model_glob, profile.model_size)
     stylizer = Stylizer(
         model_path,
         delegate=delegate or profile.delegate,
         threads=threads or profile.threads,
-        style=_style_choice(style, blend),
+        style=choice,
         scene_cut_threshold=scene_cut,
     )
     tour = _style_tour(stylizer, cycle_styles) if cycle_styles is not None else None
-    uri = source or profile.camera_uri
-    capture_size = (parse_size(size, "--size") if size else None) or (
-        stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size)
-    )
-    sink_uris = list(output or [profile.sink])
+    capture_size = wanted_size or (stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size))
     info(
         f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {', '.join(sink_uris)}"
     )
@@ -142,8 +149,24 @@ def run(
         max_frames=frames,
         log=info,
     )
-    stats = _run_to_the_end(pipeline, frame_source, sink)
+    stats, caught = _run_to_the_end(pipeline, frame_source, sink)
     info(f"{pipeline.stop_reason}: {stats.line()}")
+    if caught:
+        from edgestyle.cli._common import stopped
+
+        raise stopped(caught[0])
+
+
+def _refuse_recording_the_input(source: str, sinks: list[str]) -> None:
+    """``run clip.mp4 -o clip.mp4`` would replace the clip it reads: refuse before starting."""
+    from pathlib import Path
+
+    from edgestyle.errors import EdgestyleError
+    from edgestyle.preflight import same_file
+
+    for sink in sinks:
+        if "://" not in sink and Path(source).is_file() and same_file(sink, source):
+            raise EdgestyleError(f"the output {sink} is the input; record to another name")
 
 
 def _open_ends(uri: str, sink_uris: list[str], capture_size, fps: float, loop: bool):
@@ -161,20 +184,41 @@ def _open_ends(uri: str, sink_uris: list[str], capture_size, fps: float, loop: b
 
 
 def _run_to_the_end(pipeline, frame_source, sink):
-    """Run the pipeline with SIGTERM as a clean stop; the sink is finalized (or discarded on a crash)."""
+    """Run the pipeline with Ctrl-C and SIGTERM as clean stops; the sink is finalized (or discarded
+    on a crash). Returns the stats and the signals caught (the caller exits 128 + the first)."""
+    with _signals_stop(pipeline) as caught:
+        try:
+            stats = pipeline.run()
+        except (Exception, SystemExit):
+            sink.abort()
+            raise
+        except KeyboardInterrupt:
+            sink.close()  # what was recorded so far stays a playable file
+            raise
+        finally:
+            frame_source.close()
+    sink.close()
+    return stats, caught
+
+
+@contextlib.contextmanager
+def _signals_stop(pipeline) -> Iterator[list[int]]:
+    """Ctrl-C and SIGTERM ask the pipeline to stop; a second signal while stopping interrupts at once."""
     import signal
 
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: pipeline.stop("SIGTERM"))
+    from edgestyle.errors import Interrupted
+
+    caught: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        if caught:
+            raise Interrupted(signum)
+        caught.append(signum)
+        pipeline.stop(signal.Signals(signum).name)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGINT, signal.SIGTERM)}
     try:
-        stats = pipeline.run()
-    except (Exception, SystemExit):
-        sink.abort()
-        raise
-    except KeyboardInterrupt:
-        sink.close()  # what was recorded so far stays a playable file
-        raise
+        yield caught
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        frame_source.close()
-    sink.close()
-    return stats
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

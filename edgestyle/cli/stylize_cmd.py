@@ -27,7 +27,7 @@ from edgestyle.cli.run_cmd import (
     SIDE_HELP,
     STYLE_HELP,
     THREADS_HELP,
-    _sigterm_raises_interrupt,
+    _check_model_options,
     _style_choice,
 )
 
@@ -44,8 +44,9 @@ class Job:
 def plan(source: str, target: str) -> Job:
     """Decide photo or video from the names, and check the output can be written, before any work."""
     from edgestyle.errors import EdgestyleError
+    from edgestyle.preflight import check_output_file
     from edgestyle.runtime.photos import STDIO, check_image_output, is_image
-    from edgestyle.runtime.video_io import FOURCC_BY_SUFFIX
+    from edgestyle.runtime.video_io import FOURCC_BY_SUFFIX, check_video_suffix
 
     src = Path(source)
     if source == STDIO or (is_image(src) and not src.is_dir()):
@@ -54,6 +55,8 @@ def plan(source: str, target: str) -> Job:
         if target != STDIO and Path(target).is_dir():  # a folder: keep the photo's name
             target = str(Path(target) / (src.name if source != STDIO else "stdin.png"))
         check_image_output(target)
+        if target != STDIO:
+            check_output_file(target, inputs=[source] if source != STDIO else [])
         return Job("photo", source, target)
     if target == STDIO:
         raise EdgestyleError("-o - (stdout) takes one photo; write videos and folders to files")
@@ -65,9 +68,8 @@ def plan(source: str, target: str) -> Job:
         raise EdgestyleError(
             f"{src.name} is a video: write it to a video file ({', '.join(sorted(FOURCC_BY_SUFFIX))})"
         )
-    from edgestyle.atomic import check_parent_exists
-
-    check_parent_exists(Path(target))
+    check_output_file(target, inputs=[source])  # not a folder, not the input, writable (space: later)
+    check_video_suffix(Path(target))
     return Job("video", source, target)
 
 
@@ -98,13 +100,15 @@ def stylize(
     from edgestyle.runtime.models import resolve_model
     from edgestyle.runtime.stylizer import Stylizer
 
+    _check_model_options(threads, scene_cut)
+    choice = _style_choice(style, blend)
     job = plan(input, output)
     model_path = resolve_model(model)
     stylizer = Stylizer(
         model_path,
         delegate=delegate,
         threads=threads,
-        style=_style_choice(style, blend),
+        style=choice,
         scene_cut_threshold=scene_cut,
     )
     if verbose():
@@ -123,18 +127,20 @@ def stylize(
 def _stylize_video(job: Job, stylizer, side_by_side: bool, label: str) -> None:
     from edgestyle.cli._common import info
     from edgestyle.console import Progress
-    from edgestyle.runtime.video_io import VideoFileWriter, probe_video, read_frames
+    from edgestyle.preflight import check_free_space
+    from edgestyle.runtime.video_io import VideoFileWriter, probe_video, read_frames, video_bytes_estimate
     from edgestyle.runtime.views import side_by_side as split_view
 
     source = Path(job.source)
     fps, count, (width, height) = probe_video(source)
-    frames = read_frames(source)
     size = (width * 2, height) if side_by_side else (width, height)
+    target = Path(job.target)
+    check_free_space(target.parent, video_bytes_estimate(count, size), target)  # before the work
+    frames = read_frames(source)
     started = time.perf_counter()
     resized = False
-    # An interrupted offline job leaves nothing (all or nothing); SIGTERM is treated like Ctrl-C.
+    # An interrupted offline job leaves nothing (all or nothing); the CLI turns SIGTERM into an interrupt.
     with (
-        _sigterm_raises_interrupt(),
         VideoFileWriter(
             job.target, fps, size, keep_on_interrupt=False, audio_from=source if source.is_file() else None
         ) as writer,
@@ -175,7 +181,7 @@ def _stylize_photos(job: Job, stylizer, side_by_side: bool, label: str) -> None:
         pairs = [(job.source, job.target)]
     failed: list[str] = []
     started = time.perf_counter()
-    with _sigterm_raises_interrupt(), Progress("stylize", len(pairs), "photos") as progress:
+    with Progress("stylize", len(pairs), "photos") as progress:
         for src, dst in pairs:
             try:
                 image, fmt = read_photo(src)

@@ -56,18 +56,18 @@ def train(
     time_budget: str | None = typer.Option(
         None, "--time-budget", help="Stop and save after this long, e.g. 45m."
     ),
-    batch: int | None = typer.Option(None, "--batch", help="Clips per step (over all devices)."),
+    batch: int | None = typer.Option(None, "--batch", help="Clips per step (over all devices), 1 to 1024."),
     crop: int | None = typer.Option(
-        None, "--crop", help="Training crop size in pixels (multiple of the stride)."
+        None, "--crop", help="Training crop size in pixels: a multiple of the stride, 4 strides to 2048."
     ),
-    clip_len: int | None = typer.Option(None, "--clip-len", help="Frames per training clip."),
+    clip_len: int | None = typer.Option(None, "--clip-len", help="Frames per training clip, 2 to 64."),
     cell: str | None = typer.Option(None, "--cell", help="Recurrent cell: gru (default) or lstm."),
     base_channels: int | None = typer.Option(
         None, "--base-channels", help="Generator width (16 = default, ~0.34 GMAC)."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Random seed; the same seed and data repeat a run."),
     checkpoint_every: int | None = typer.Option(
-        None, "--checkpoint-every", help="Save a checkpoint every N steps."
+        None, "--checkpoint-every", help="Save a checkpoint every N steps (N >= 1)."
     ),
     vgg_weights: str | None = typer.Option(
         None,
@@ -124,16 +124,10 @@ def train(
     config.validate()
     styles = collect_styles(style, teacher, str(style_image) if style_image else None)
 
-    def stop_on_sigterm(signum, frame):  # finish like Ctrl-C: checkpoint + model directory
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
-    try:
-        summary = train_model(
-            [str(p) for p in data], out, styles, config, cache_dir, strategy, fresh, progress=not quiet
-        )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    # Ctrl-C and SIGTERM (the CLI turns it into an interrupt) finish with a checkpoint and a model directory.
+    summary = train_model(
+        [str(p) for p in data], out, styles, config, cache_dir, strategy, fresh, progress=not quiet
+    )
     losses = ", ".join(f"{k} {v:.4f}" for k, v in summary["final_losses"].items())
     typer.echo(
         f"trained steps {summary['start_step']}..{summary['end_step']} ({summary['stopped_by']}) in "
@@ -143,4 +137,6 @@ def train(
     typer.echo(f"losses: {losses}")
     typer.echo(f"model directory: {out}  (next: edgestyle convert {out})")
     if summary["stopped_by"] == "interrupted":
-        raise typer.Exit(130)
+        from edgestyle.cli._common import exit_code_for_signal
+
+        raise typer.Exit(exit_code_for_signal(summary.get("signal") or signal.SIGINT))

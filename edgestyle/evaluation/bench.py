@@ -185,10 +185,14 @@ def run_bench(
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[ModelFacts], list[BenchRow]]:
     """Facts for every model, and one row per (delegate, threads, model); ratios to the first model."""
-    if runs < 1 or warmup < 0:
-        raise EdgestyleError("--runs must be at least 1 and --warmup at least 0")
-    if not threads or any(t < 1 for t in threads):
+    from edgestyle.limits import check_number, check_threads
+
+    check_number(runs, "--runs", 1, 100_000)
+    check_number(warmup, "--warmup", 0, 10_000)
+    if not threads:
         raise EdgestyleError("--threads must be positive integers, e.g. 1,2,4")
+    for count in threads:
+        check_threads(count)
     paths = [Path(p) for p in paths]
     for path in paths:
         if not path.is_file():

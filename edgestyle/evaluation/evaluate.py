@@ -11,16 +11,26 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from edgestyle.atomic import write_text_atomic
+from edgestyle.atomic import staging_dir, write_text_atomic
 from edgestyle.errors import EdgestyleError
 from edgestyle.evaluation.contact_sheet import contact_sheet, pick_frames, stability_plot, write_png
 from edgestyle.evaluation.machine import describe_machine, machine_info
 from edgestyle.evaluation.report import EVAL_FORMAT, eval_markdown, write_json
-from edgestyle.evaluation.runner import Runner, frame_labels, load_clip, open_spec, run_over_clip
+from edgestyle.evaluation.runner import MIN_SIDE, Runner, frame_labels, load_clip, open_spec, run_over_clip
 from edgestyle.evaluation.scoring import score_clip
+from edgestyle.limits import check_frame_size
+from edgestyle.preflight import check_free_space, check_output_folder
+from edgestyle.runtime.video_io import probe_video
 
 Progress = Callable[[Iterable[int], str, int], Iterable[int]]
 SHEET_FRAMES = 4
+REPORT_FILES = ("contact_sheet.png", "stability.png", "report.md", "report.json")  # publish order
+
+
+def eval_bytes_per_pixel(frames: int, runs: int) -> int:
+    """Memory per pixel of the evaluation size: every frame of the input and of each run is kept
+    (3 bytes each), plus float32 scratch per frame (grey frames, flow) and per pair (warps, masks)."""
+    return frames * (3 * (runs + 1) + 16) + 64
 
 
 def rich_progress(steps: Iterable[int], label: str, total: int) -> Iterable[int]:
@@ -80,14 +90,19 @@ def evaluate_video(
     """Run and score everything; returns the report dict (also written to ``out_dir``)."""
     if not models:
         raise EdgestyleError("give at least one --model to evaluate")
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise EdgestyleError(f"--out must be a folder, but {out} is a file")
+    out = check_output_folder(out_dir)
     read_style_image(style_image)  # fail fast on a wrong path
     specs = [(m, "model") for m in models] + [(float_model, "float"), (teacher, "teacher")]
     runners, style_image, style_source = _open_runners(specs, style, style_image, delegate, threads)
     style_bgr = read_style_image(style_image)
-    clip = load_clip(video, frames, size or runners[0].native_size)
+    size = size or runners[0].native_size
+    if size is not None:
+        held = min(frames or 1 << 30, probe_video(video)[1])
+        check_frame_size(size, "--size", eval_bytes_per_pixel(held, len(runners)), min_side=MIN_SIDE)
+    clip = load_clip(video, frames, size)
+    # The pictures at most raw (a contact sheet of every run) plus the text files: room before running.
+    needed = SHEET_FRAMES * (len(runners) + 1) * clip.size[0] * clip.size[1] * 3 + 256 * 1024
+    check_free_space(out if out.is_dir() else out.parent, needed, out)
     runs = [run_over_clip(runner, clip, progress) for runner in runners]
 
     scores = score_clip(clip, runs, style_bgr, progress)
@@ -140,18 +155,25 @@ def _open_runners(
 
 
 def _write_outputs(out: Path, report: dict[str, Any], clip: Any, runs: list[Any]) -> None:
-    """Contact sheet, stability plot, report.md and report.json in ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Contact sheet, stability plot, report.md and report.json in ``out``: all four or none (a full
+    disk leaves no half report, and no empty folder); report.json last means done."""
+    with staging_dir(out, "eval") as work:
+        _write_report_files(work, report, clip, runs)
+        for name in REPORT_FILES:
+            os.replace(work / name, out / name)
+
+
+def _write_report_files(work: Path, report: dict[str, Any], clip: Any, runs: list[Any]) -> None:
     labels = [
         label if run.role == "model" else f"{label} ({run.role})"
         for label, run in zip(frame_labels(runs), runs, strict=True)
     ]
     columns = {"input": clip.frames, **dict(zip(labels, (r.outputs for r in runs), strict=True))}
-    write_png(out / "contact_sheet.png", contact_sheet(columns, pick_frames(len(clip.frames), SHEET_FRAMES)))
+    write_png(work / "contact_sheet.png", contact_sheet(columns, pick_frames(len(clip.frames), SHEET_FRAMES)))
     series = {row["label"]: row["warping_error_per_pair"] for row in report["rows"]}
     write_png(
-        out / "stability.png",
+        work / "stability.png",
         stability_plot({k: [v if v is not None else float("nan") for v in s] for k, s in series.items()}),
     )
-    write_text_atomic(out / "report.md", eval_markdown(report))
-    write_json(out / "report.json", report)
+    write_text_atomic(work / "report.md", eval_markdown(report))
+    write_json(work / "report.json", report)

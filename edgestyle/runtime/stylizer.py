@@ -19,6 +19,7 @@ import numpy as np
 
 from edgestyle.contract import ModelContract, infer_contract, load_contract
 from edgestyle.errors import EdgestyleError
+from edgestyle.limits import check_number
 from edgestyle.runtime.backends import ModelBackend, open_model
 from edgestyle.runtime.backends.base import (
     TensorInfo,
@@ -30,6 +31,7 @@ from edgestyle.runtime.backends.base import (
 from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
 
 StyleChoice = str | Mapping[str, float] | Sequence[float] | np.ndarray | None
+MAX_BLEND_WEIGHT = 1000.0  # weights are normalized; a larger one is a typo, and 1e308s would overflow
 
 
 @dataclass
@@ -167,6 +169,8 @@ class Stylizer:
         if isinstance(style, str):
             style = {style: 1.0}
         if isinstance(style, Mapping):
+            for name, weight in style.items():
+                check_number(float(weight), f"the weight of style {name!r}", 0, MAX_BLEND_WEIGHT)
             total = sum(float(w) for w in style.values())
             if total <= 0:
                 raise EdgestyleError("style blend weights must add up to more than 0")
@@ -276,6 +280,10 @@ def parse_blend(text: str) -> dict[str, float]:
             ) from None
     if not weights:
         raise EdgestyleError("empty --blend: expected NAME=WEIGHT pairs, e.g. a=0.5,b=0.5")
+    for name, weight in weights.items():  # nan, inf, 1e308 and negative weights would paint garbage
+        check_number(weight, f"--blend weight of {name!r}", 0, MAX_BLEND_WEIGHT, note=" (they are normalized)")
+    if sum(weights.values()) <= 0:
+        raise EdgestyleError("--blend weights must add up to more than 0, e.g. a=0.5,b=0.5")
     return weights
 
 

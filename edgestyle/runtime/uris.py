@@ -44,9 +44,11 @@ class Uri:
         return self.query.get(key, [default])[0]
 
     def size_param(self, default: tuple[int, int]) -> tuple[int, int]:
-        """``?size=WIDTHxHEIGHT`` or ``default``."""
+        """``?size=WIDTHxHEIGHT`` (within what a live pipeline can hold here) or ``default``."""
+        from edgestyle.limits import LIVE_BYTES_PER_PIXEL, check_frame_size
+
         size = self.param("size")
-        return parse_size(size) if size else default
+        return check_frame_size(parse_size(size), "size", LIVE_BYTES_PER_PIXEL) if size else default
 
 
 class Opener(Protocol):

@@ -69,8 +69,14 @@ class TrainConfig:
             )
         if self.clip_len < 2:
             problems.append("clip_len must be at least 2 (the temporal loss needs pairs)")
-        if self.batch < 1 or self.max_steps < 0:
-            problems.append("batch must be >= 1 and max_steps >= 0")
+        if not 1 <= self.batch <= 1024 or self.max_steps < 0:
+            problems.append("batch must be 1 to 1024 and max_steps >= 0")
+        if self.clip_len > 64 or self.crop > 2048:
+            problems.append("clip_len must be at most 64 and crop at most 2048")
+        if self.checkpoint_every < 1 or self.log_every < 1 or self.image_every < 0:
+            problems.append("checkpoint_every and log_every must be >= 1, image_every >= 0")
+        if self.time_budget is not None and not 0 < self.time_budget < float("inf"):
+            problems.append("the time budget must be more than 0 seconds")
         if problems:
             raise EdgestyleError("; ".join(problems))
 

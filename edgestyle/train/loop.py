@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from edgestyle.errors import EdgestyleError
+from edgestyle.errors import EdgestyleError, signal_of, user_error
 from edgestyle.train import losses
 from edgestyle.train.config import TrainConfig
 from edgestyle.train.discriminators import (
@@ -124,6 +124,7 @@ class Trainer:
             ckpt_dir = self.out_dir / f".worker-{self.strategy.cluster_resolver.task_id}" / CHECKPOINT_DIR
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=2)
         self._train_step = None
+        self.stop_signal: int | None = None  # SIGINT/SIGTERM when fit() was interrupted
 
     # -- perceptual mode ---------------------------------------------------------------------
     def _setup_perceptual(self, style_images: dict[int, list[np.ndarray]]) -> None:
@@ -250,14 +251,39 @@ class Trainer:
 
     # -- checkpoints -------------------------------------------------------------------------
     def restore(self) -> int:
-        """Resume from the newest checkpoint in ``out/checkpoints``; returns the step (0 if none)."""
+        """Resume from the newest checkpoint in ``out/checkpoints``; returns the step (0 if none).
+
+        A truncated or corrupt checkpoint (TensorFlow: DataLossError "not an sstable") is one
+        error that names it and says how to start over, not a traceback.
+        """
         latest = self.manager.latest_checkpoint
         if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            try:
+                self.checkpoint.restore(latest).assert_existing_objects_matched()
+            except (tf.errors.OpError, ValueError, AssertionError) as exc:
+                cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise EdgestyleError(
+                    f"cannot resume from the checkpoint {latest} ({type(exc).__name__}: {cause}); "
+                    f"start over with --fresh (deletes {self.manager.directory}) or use another --out"
+                ) from None
         return int(self.step.numpy())
 
     def save_checkpoint(self) -> None:
-        self.manager.save(checkpoint_number=int(self.step.numpy()))
+        """Save one checkpoint; a full or read-only disk is one error (the previous checkpoints stay)."""
+        try:
+            self.manager.save(checkpoint_number=int(self.step.numpy()))
+        except (tf.errors.OpError, OSError) as exc:
+            problem = user_error(exc)
+            cause = str(problem) if problem is not None else str(exc).strip().splitlines()[0]
+            raise EdgestyleError(f"cannot save a checkpoint in {self.manager.directory}: {cause}") from None
+
+    def checkpoint_bytes(self) -> int:
+        """The size of one checkpoint: every variable it saves (weights, optimizer slots, the step)."""
+        variables = [*self.generator.weights, *self.patch_d.weights, *self.temporal_d.weights]
+        variables += [*self.opt_g.variables, *self.opt_d.variables]
+        if self.style_table is not None:
+            variables += list(self.style_table.weights)
+        return sum(int(np.prod(v.shape)) * np.dtype(getattr(v.dtype, "as_numpy_dtype", v.dtype)).itemsize for v in variables)
 
     def style_vectors(self) -> dict[str, list[float]] | None:
         if self.style_table is None:
@@ -305,8 +331,9 @@ class Trainer:
                 if c.time_budget and time.monotonic() - t0 >= c.time_budget:
                     reason = "time_budget"
                     break
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             reason = "interrupted"
+            self.stop_signal = signal_of(exc)
         finally:
             bar.close()
         if int(self.step.numpy()) != saved_at:
@@ -340,6 +367,7 @@ class Trainer:
             "start_step": start,
             "end_step": int(self.step.numpy()),
             "stopped_by": reason,
+            "signal": self.stop_signal,
             "seconds": round(seconds, 1),
             "steps_per_second": round(steps / seconds, 3) if seconds > 0 else None,
             "final_losses": {k: round(v, 5) for k, v in last.items()},

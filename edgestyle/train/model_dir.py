@@ -162,11 +162,27 @@ def load_model_dir(path: str | os.PathLike):
     keras_file = Path(path) / KERAS_FILE
     if not keras_file.is_file():
         raise EdgestyleError(f"{path}: {KERAS_FILE} is missing")
+    if not _complete_zip(keras_file):  # Keras calls a truncated file "File not found"
+        raise EdgestyleError(
+            f"cannot load {keras_file}: the file is damaged (not a complete .keras zip: truncated by a "
+            "full disk or an interrupted copy?); copy it again or retrain"
+        )
     try:
         model = keras.saving.load_model(keras_file, compile=False)
     except Exception as exc:  # a damaged zip or a foreign file
         raise EdgestyleError(f"{keras_file}: cannot load ({type(exc).__name__}: {exc})") from None
     return model, meta
+
+
+def _complete_zip(path: Path) -> bool:
+    """True when ``path`` is a zip whose members all read back (a .keras file is one)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None
+    except (zipfile.BadZipFile, OSError, EOFError):
+        return False
 
 
 def load_generator_config(meta: dict[str, Any]):

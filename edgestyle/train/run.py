@@ -67,6 +67,7 @@ def train_model(
     on_step=None,
 ) -> dict[str, Any]:
     """Train and write ``out`` (a model directory); returns the run summary."""
+    from edgestyle.preflight import check_free_space
     from edgestyle.teachers import load_teacher, read_rgb
     from edgestyle.train.data import DataOptions, load_sources, make_dataset
     from edgestyle.train.loop import Trainer, make_strategy
@@ -97,6 +98,8 @@ def train_model(
         f"generator: {macs / 1e9:.3f} GMAC per 384x384 frame, {params:,} parameters, cell {config.generator.cell}"
     )
     trainer = Trainer(config, names, vectors, out, make_strategy(strategy), style_images=dict(style_images))
+    # Room for two kept checkpoints and one being written, plus the model directory's swap.
+    check_free_space(out, 3 * trainer.checkpoint_bytes() + 16 * params, out / "checkpoints")
     start = trainer.restore()
     if start:
         _say(f"resuming from step {start} ({out / 'checkpoints'})")
@@ -119,11 +122,13 @@ def train_model(
 def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: TrainConfig) -> Path:
     """Everything the user can get wrong, before minutes of data loading; ``out`` as a Path."""
     from edgestyle.atomic import check_parent_exists
+    from edgestyle.preflight import check_output_folder
 
     out = Path(out)
     check_parent_exists(out)
     if out.exists() and not out.is_dir():
         raise EdgestyleError(f"--out {out} exists and is not a directory")
+    check_output_folder(out)  # read-only or full: say so before minutes of data loading
     config.validate()
     if len(styles) == 1:
         config.generator.style_dim = 0  # one style: bake it in, no style input

@@ -1,4 +1,10 @@
-"""``take.mp4`` (.avi, .mkv, .mov): records a video, atomically; Ctrl-C and SIGTERM keep a playable file."""
+"""``take.mp4`` (.avi, .mkv, .mov): records a video; Ctrl-C and SIGTERM keep a playable file.
+
+The recording is written as fragmented MP4 (with PyAV) under a hidden ``.recording`` name and
+renamed when it stops; after SIGKILL or a power cut it plays up to its last second, and the next
+edgestyle command writing into the folder renames it to ``NAME.recovered-TIME.mp4``
+(:func:`edgestyle.atomic.sweep_stale`).
+"""
 
 from __future__ import annotations
 
@@ -23,14 +29,14 @@ class VideoFileSink(FrameSink):
     example = "a video file (.mp4, .avi, .mkv, .mov)"
 
     def __init__(self, path: Path, fps: float):
-        from edgestyle.atomic import check_parent_exists
-        from edgestyle.runtime.video_io import FOURCC_BY_SUFFIX
+        from edgestyle.preflight import check_output_file
+        from edgestyle.runtime.video_io import FOURCC_BY_SUFFIX, SPACE_RESERVE_BYTES
 
-        if path.suffix.lower() not in FOURCC_BY_SUFFIX:
+        if path.suffix.lower() not in FOURCC_BY_SUFFIX and not path.is_dir():
             from edgestyle.runtime.sinks import sink_help
 
             raise EdgestyleError(f"unknown sink {str(path)!r}: use {sink_help()}")
-        check_parent_exists(path)
+        check_output_file(path, needed_bytes=SPACE_RESERVE_BYTES)  # a folder, read-only, full: say so now
         self.path, self.fps, self.name = path, fps, str(path)
         self.writer = None
 
@@ -42,7 +48,8 @@ class VideoFileSink(FrameSink):
         if self.writer is None:
             from edgestyle.runtime.video_io import VideoFileWriter
 
-            self.writer = VideoFileWriter(self.path, self.fps, frame_bgr.shape[1::-1])
+            # Fragmented MP4 (PyAV): a crash or power cut keeps everything up to the last second.
+            self.writer = VideoFileWriter(self.path, self.fps, frame_bgr.shape[1::-1], fragmented=True)
         self.writer.write(frame_bgr)
         return True
 

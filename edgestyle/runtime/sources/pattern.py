@@ -36,11 +36,20 @@ class PatternSource(FrameSource):
 
     @classmethod
     def from_uri(cls, uri: Uri, options: SourceOptions) -> PatternSource:
-        return cls(
-            uri.size_param(options.size or (320, 240)),
-            float(uri.param("fps") or options.fps),
-            int(uri.param("frames") or 60),
-        )
+        """Every value checked: the clip is generated up front and held in memory."""
+        from edgestyle.errors import EdgestyleError
+        from edgestyle.limits import LIVE_BYTES_PER_PIXEL, check_frame_size, check_number
+
+        try:
+            fps = float(uri.param("fps") or options.fps)
+            frames = int(uri.param("frames") or 60)
+        except ValueError:
+            raise EdgestyleError("bad test:// parameters: expected e.g. test://?size=320x240&fps=30&frames=60") from None
+        check_number(fps, "test:// fps=", 0, 1000, note=" (0: as fast as it is read)")
+        check_number(frames, "test:// frames=", 2, 10_000)
+        size = uri.size_param(options.size or (320, 240))
+        check_frame_size(size, "test:// size", 3 * frames + LIVE_BYTES_PER_PIXEL)
+        return cls(size, fps, frames)
 
     def read(self) -> np.ndarray | None:
         if self.closed.is_set():
