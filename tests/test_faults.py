@@ -513,3 +513,16 @@ def test_sigterm_during_convert_leaves_no_folder_and_no_partial(tmp_path, tf_dir
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 143 and "Traceback" not in stderr, stderr[-2000:]
     assert not out.exists()
+
+
+def test_sigkill_during_a_recording_is_recovered_playable_by_the_next_command(tmp_path, media):
+    """Audit: SIGKILL during ``run -o rec.mp4`` lost the whole recording (moov atom not found)."""
+    proc = _start(["run", "test://?size=64x48&fps=30", "-m", str(DEV_MODEL), "-o", "rec.mp4"], tmp_path)
+    _wait_for(tmp_path, ".recording.", proc)
+    time.sleep(2.5)  # a few one-second fragments
+    proc.kill()
+    proc.communicate(timeout=30)
+    result = CliRunner().invoke(app, ["stylize", str(media["clip"]), "-m", str(DEV_MODEL), "-o", str(tmp_path / "c.mp4")])
+    assert result.exit_code == 0 and "recovered a recording" in result.output, result.output
+    (recovered,) = tmp_path.glob("rec.recovered-*.mp4")
+    assert len(list(read_frames(recovered))) >= 30 and not hidden_temporaries(tmp_path)
