@@ -149,6 +149,9 @@ def run(
         max_frames=frames,
         log=info,
     )
+    sink.attach_status(
+        lambda: {**pipeline.status(), "style": stylizer.style_label, "model": model_path.name, "source": uri}
+    )
     stats, caught = _run_to_the_end(pipeline, frame_source, sink)
     info(f"{pipeline.stop_reason}: {stats.line()}")
     if caught:

@@ -185,6 +185,19 @@ class Pipeline:
             reconnects=getattr(self.source, "reconnects", 0),
         )
 
+    def status(self) -> dict[str, Any]:
+        """The live figures as JSON-ready values (the browser preview's ``/status``; any thread)."""
+        s = self.stats()
+        return {
+            "fps": round(s.fps, 2),
+            "frames": s.frames,
+            "inference_ms": round(s.infer_ms, 2),
+            "latency_ms": round(s.latency_ms, 1),
+            "dropped": {"before_inference": s.dropped_capture, "after_inference": s.dropped_inference},
+            "state_resets": s.resets,
+            "reconnects": s.reconnects,
+        }
+
     # -- stages -------------------------------------------------------------------------
     def _guard(self, stage: Callable[[], None]) -> Callable[[], None]:
         def run() -> None:

@@ -6,6 +6,7 @@
 ``window``                     a fullscreen OpenCV window; q or Esc quits (``window.py``)
 ``take.mp4``                   a video file (.mp4/.avi/.mkv/.mov), written atomically (``file.py``)
 ``null``                       counts and drops frames, for benchmarks (``null.py``)
+``http://127.0.0.1:8080``      a live MJPEG preview for browsers, with JSON status (``http.py``)
 =============================  ===============================================================
 
 Every sink has ``write(frame) -> bool`` (False: the viewer asked to quit), ``close()`` and
@@ -28,6 +29,7 @@ from edgestyle.runtime.sinks.framebuffer import (
     pack_pixels,
     read_channel_order,
 )
+from edgestyle.runtime.sinks.http import HttpPreviewSink
 from edgestyle.runtime.sinks.null import NullSink
 from edgestyle.runtime.sinks.window import WindowSink
 from edgestyle.runtime.uris import UriRegistry
@@ -38,6 +40,7 @@ SINKS.register(Display)
 SINKS.register(FramebufferSink)
 SINKS.register(WindowSink)
 SINKS.register(NullSink)
+SINKS.register(HttpPreviewSink)
 SINKS.register(VideoFileSink)
 
 
@@ -79,6 +82,7 @@ __all__ = [
     "FrameSink",
     "FramebufferGeometry",
     "FramebufferSink",
+    "HttpPreviewSink",
     "NullSink",
     "SinkOptions",
     "TeeSink",

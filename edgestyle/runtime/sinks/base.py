@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import numpy as np
@@ -51,6 +51,9 @@ class FrameSink:
         """Stop after a crash: by default the same as close (a file sink discards instead)."""
         self.close()
 
+    def attach_status(self, status: Callable[[], dict[str, Any]]) -> None:
+        """Sinks that show how the run is going (the browser preview's /status) keep ``status``."""
+
 
 class TeeSink(FrameSink):
     """Several sinks at once (show on HDMI and record); stops when any viewer asks to quit."""
@@ -70,3 +73,7 @@ class TeeSink(FrameSink):
     def abort(self) -> None:
         for sink in self.sinks:
             sink.abort()
+
+    def attach_status(self, status: Callable[[], dict[str, Any]]) -> None:
+        for sink in self.sinks:
+            sink.attach_status(status)
