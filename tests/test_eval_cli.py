@@ -91,7 +91,9 @@ def test_eval_report_has_the_metrics_of_every_row(evaluated):
     # int8-vs-float is only for our converted models: not for a plain peer, nor for the teacher.
     assert "psnr_vs_teacher" in rows["tiny_plain.tflite"] and "psnr_vs_float" not in rows["tiny_plain.tflite"]
     assert "psnr_vs_teacher" in rows["tiny_stateful_dev.tflite#2"] and "psnr_vs_float" not in rows["cartoon"]
-    assert "| tiny_plain.tflite | model |" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "| tiny_plain.tflite | model | - |" in md  # a plain peer: no style of ours to name
+    assert "| tiny_stateful_dev.tflite | model | a |" in md and model["style"] == "a"  # the style that ran
 
 
 def test_eval_bad_input_is_one_clear_line(clip_dir, tiny_plain_tflite, tmp_path):

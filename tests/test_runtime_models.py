@@ -53,3 +53,13 @@ def test_explicit_models_and_clear_errors(shipped, tmp_path):
     shutil.rmtree(shipped.parent)
     with pytest.raises(EdgestyleError, match="no --model given and no default model"):
         models.resolve_model(None)
+
+
+def test_a_training_folder_finds_its_export_folder(tmp_path):
+    model = tmp_path / "model"
+    (model / "export").mkdir(parents=True)
+    (model / "edgestyle.json").write_text("{}")
+    with pytest.raises(EdgestyleError, match="convert it first with `edgestyle convert"):
+        models.resolve_model(model)
+    shutil.copy(DEV_MODEL, model / "export" / "model_32x32_int8.tflite")
+    assert models.resolve_model(model) == model / "export" / "model_32x32_int8.tflite"

@@ -67,7 +67,8 @@ def eval_table(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         key: any(r.get(key) is not None for r in rows)
         for key in ("psnr_vs_teacher", "psnr_vs_float", "style_distance")
     }
-    headers = ["model", "role", "warping error", "vs input"]
+    styled = any(r.get("style") for r in rows)
+    headers = ["model", "role", *(["style"] if styled else []), "warping error", "vs input"]
     if has["psnr_vs_teacher"]:
         headers += ["PSNR vs teacher", "SSIM vs teacher"]
     if has["psnr_vs_float"]:
@@ -76,7 +77,8 @@ def eval_table(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         headers += ["style distance"]
     cells = []
     for r in rows:
-        line = [r["label"], r["role"], fmt(r.get("warping_error")), fmt(r.get("warping_error_vs_input"), "x")]
+        line = [r["label"], r["role"], *([r.get("style") or "-"] if styled else [])]
+        line += [fmt(r.get("warping_error")), fmt(r.get("warping_error_vs_input"), "x")]
         if has["psnr_vs_teacher"]:
             line += [fmt(r.get("psnr_vs_teacher"), "db"), fmt(r.get("ssim_vs_teacher"), "f3")]
         if has["psnr_vs_float"]:

@@ -46,6 +46,7 @@ class ModelRun:
     ours: bool = False  # carries our contract: a converted edgestyle model (compared with --float-model)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    style: str | None = None  # the style our model painted (named in tables and report.md)
 
 
 def load_clip(path: str | os.PathLike, max_frames: int | None, size: tuple[int, int] | None) -> Clip:
@@ -164,11 +165,11 @@ def open_spec(
     if role != "teacher":
         if path.is_file() and path.suffix == ".tflite":
             return open_tflite(path, role, style=style, delegate=delegate, threads=threads)
-        if path.is_dir() and any(path.glob("*_int8.tflite")):
-            from edgestyle.runtime.models import resolve_model
+        from edgestyle.runtime.models import models_in_folder, resolve_model
 
+        if path.is_dir() and any(p.name.endswith("_int8.tflite") for p in models_in_folder(path)):
             model = resolve_model(path)
-            label = f"{path.name}/{model.name}"
+            label = f"{path.name}/{model.relative_to(path)}"
             return open_tflite(model, role, label=label, style=style, delegate=delegate, threads=threads)
     reference = load_reference(spec, style_image)
     return open_rgb_function(reference, getattr(reference, "name", None) or Path(spec).name or spec, role)
@@ -201,6 +202,8 @@ def run_over_clip(runner: Runner, clip: Clip, progress: Progress | None = None) 
         run.outputs.append(_resize_to(runner.process(clip.frames[t]), clip.size))
     run.seconds = time.perf_counter() - start
     stylizer = runner.stylizer
+    if stylizer is not None and runner.ours:
+        run.style = stylizer.style_label
     if stylizer is not None and stylizer.stateful and stylizer.resets > 1:
         run.notes.append(f"state reset {stylizer.resets - 1} time(s) on detected scene cuts")
     return run

@@ -96,6 +96,7 @@ def score_clip(
             # int8-vs-float is about our converted models; peers and the teacher are not versions of it.
             own.pop("float", None)
         row = score_run(label, run.role, run.outputs, pairs, input_error, own, style_bgr)
+        row["style"] = run.style
         row["native_size"] = list(run.native_size) if run.native_size else None
         row["seconds"] = run.seconds
         row["frames_per_second_wall"] = len(run.outputs) / run.seconds if run.seconds > 0 else None

@@ -70,6 +70,15 @@ def default_model_path(pattern: str = "*_int8.tflite", prefer_size: int | None =
     raise EdgestyleError(f"no --model given and no default model in models/ (expected models/*/{pattern})")
 
 
+def models_in_folder(path: Path, pattern: str = "*_int8.tflite") -> list[Path]:
+    """The ``pattern`` models of a folder (else any .tflite), looking in its ``export/`` too:
+    ``edgestyle train --out model/`` then ``edgestyle convert model/`` leaves them in model/export/."""
+    for folder in (path, path / "export"):
+        if folder.is_dir() and (found := sorted(folder.glob(pattern)) or sorted(folder.glob("*.tflite"))):
+            return found
+    return []
+
+
 def resolve_model(
     model: str | os.PathLike | None, pattern: str = "*_int8.tflite", prefer_size: int | None = None
 ) -> Path:
@@ -78,9 +87,14 @@ def resolve_model(
         return default_model_path(pattern, prefer_size)
     path = Path(model)
     if path.is_dir():  # a converted-model folder: its int8 model, as `edgestyle convert` names it
-        found = sorted(path.glob(pattern)) or sorted(path.glob("*.tflite"))
+        found = models_in_folder(path, pattern)
         if not found:
-            raise EdgestyleError(f"no .tflite model in folder: {path}")
+            hint = (
+                f" or {path / 'export'} (a training folder: convert it first with `edgestyle convert {path}`)"
+                if (path / "edgestyle.json").is_file() or (path / "generator.keras").exists()
+                else ""
+            )
+            raise EdgestyleError(f"no .tflite model in folder: {path}{hint}")
         return _pick(found, prefer_size)
     if not path.is_file():
         raise EdgestyleError(f"model file not found: {path}")

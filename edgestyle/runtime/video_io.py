@@ -135,6 +135,7 @@ class VideoFileWriter:
     handler may call :meth:`close` to keep a recording playable when the process is stopped.
 
     ``audio_from`` copies that file's audio (PyAV only; :attr:`audio` says what happened).
+    ``preset`` is libx264's speed/size trade (PyAV only; default ``ultrafast``, about OpenCV's cost).
     ``fragmented`` writes fragmented MP4 (PyAV only; :attr:`fragmented` says whether it is), which
     stays playable up to its last second if the process is killed before :meth:`close`. Write
     errors (a full disk) raise; they are never swallowed.
@@ -157,6 +158,7 @@ class VideoFileWriter:
         audio_from: str | os.PathLike | None = None,
         fragmented: bool = False,
         backend: str | None = None,
+        preset: str | None = None,
     ):
         self.path = Path(path)
         self.keep_on_interrupt = keep_on_interrupt  # a recording keeps its frames; an offline job does not
@@ -176,7 +178,7 @@ class VideoFileWriter:
             if self.backend == "pyav":
                 audio = Path(audio_from) if audio_from else None
                 self._encoder = video_av.AvEncoder(
-                    self._tmp, suffix, self.fps, self._encoded, audio, fragmented
+                    self._tmp, suffix, self.fps, self._encoded, audio, fragmented, preset
                 )
             else:
                 self._encoder = video_cv.CvEncoder(self._tmp, suffix, self.fps, self._encoded, fourcc)
