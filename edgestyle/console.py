@@ -13,23 +13,27 @@ import contextlib
 import os
 import re
 import sys
-import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from types import TracebackType
 
 VERBOSE_ENV = "EDGESTYLE_VERBOSE"  # inherited by child processes (training workers, tests)
-# LiteRT/TFLite "INFO: ...", absl/glog "I0000 00:00:..." and TensorFlow's own info lines.
-_INFO_LINE = re.compile(r"^(INFO: |I\d{4} |\S+ \S+: I |.*oneDNN custom operations are on)")
+# LiteRT/TFLite "INFO: ...", absl "I0000 00:00:..." (and its notice that it logs to stderr before
+# InitializeLog), TensorFlow's "2025-01-01 12:00:00.0: I tensorflow/..." and oneDNN's note.
+_INFO_LINE = re.compile(
+    r"^(INFO: |I\d{4} |\S+ \S+: I |.*oneDNN custom operations are on"
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR)"
+)
 
 
 def set_verbose(verbose: bool) -> None:
-    """Switch verbosity for this process and its children; quiet also silences TensorFlow's C++ logs."""
+    """Switch verbosity for this process and its children (TensorFlow's C++ logs too, when verbose)."""
     if verbose:
         os.environ[VERBOSE_ENV] = "1"
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0")  # before train/convert set their quiet default
     else:
         os.environ.pop(VERBOSE_ENV, None)
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow: warnings and errors only
 
 
 def verbose() -> bool:
@@ -42,79 +46,121 @@ def is_info_line(line: str) -> bool:
 
 @contextlib.contextmanager
 def native_logs_filtered() -> Iterator[None]:
-    """Hide INFO lines that C/C++ code prints to fd 2 inside the block (unless verbose).
+    """Drop the INFO lines C/C++ code writes to fd 2 inside the block (unless verbose).
 
-    The descriptor goes to a temporary file (not a pipe, which would block a chatty library), and
-    every other line is written back to stderr when the block ends, errors included.
+    fd 2 goes into a pipe that a thread reads line by line, passing everything but INFO lines on to
+    the real stderr as it comes (warnings, errors, crashes included). Python's own ``sys.stderr``
+    is pointed straight at the real stderr meanwhile, so our messages and progress bars keep their
+    terminal; when ``sys.stderr`` is not fd 2 (a test runner's capture) it is left alone.
     """
     if verbose():
         yield
         return
+    try:
+        python_on_fd2 = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        python_on_fd2 = False
     sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        finally:
+    real = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with os.fdopen(read_end, "rb") as pipe:
+            for line in pipe:
+                if not is_info_line(line.decode(errors="replace")):
+                    with contextlib.suppress(OSError):
+                        os.write(real, line)
+
+    thread = threading.Thread(target=pump, name="native-log-filter", daemon=True)
+    thread.start()
+    previous = sys.stderr
+    if python_on_fd2:
+        sys.stderr = open(  # noqa: SIM115 - lives as long as whatever kept a reference to it
+            os.dup(real), "w", buffering=1, encoding=previous.encoding, errors=previous.errors
+        )
+    try:
+        yield
+    finally:
+        if python_on_fd2:
             sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            kept = [
-                line
-                for line in capture.read().decode(errors="replace").splitlines()
-                if not is_info_line(line)
-            ]
-            if kept:
-                print("\n".join(kept), file=sys.stderr, flush=True)
+            sys.stderr = previous
+        os.dup2(real, 2)  # the pipe's last write end closes: the thread reads to the end and stops
+        thread.join(timeout=5.0)
+        os.close(real)
 
 
 class Progress:
-    """Progress of ``total`` items: a rich bar on a terminal, else a plain line every ``every`` seconds.
+    """Progress of ``total`` items (None: unknown): a rich bar on a terminal, else a plain line every
+    ``every`` seconds on stderr, so logs, pipes and CI get a readable record instead of a flood.
 
-    ``total`` may be None (unknown). Use as a context manager and call :meth:`advance`.
+    Use as a context manager; :meth:`advance` (or tqdm's name, :meth:`update`) counts items and
+    :meth:`set_postfix` shows a few figures (losses) after the count. ``enabled=False`` prints nothing.
     """
 
-    def __init__(self, label: str, total: int | None, unit: str = "frames", every: float = 10.0):
-        self.label, self.total, self.unit, self.every = label, total, unit, every
-        self.done = 0
+    def __init__(
+        self,
+        label: str,
+        total: int | None,
+        unit: str = "frames",
+        every: float = 10.0,
+        initial: int = 0,
+        enabled: bool = True,
+    ):
+        self.label, self.total, self.unit, self.every = label, total or None, unit, every
+        self.enabled = enabled
+        self.done = self._start_count = initial
+        self.postfix = ""
         self._bar = None
         self._started = self._last = time.monotonic()
 
     def __enter__(self) -> Progress:
-        if sys.stderr.isatty():
+        if self.enabled and sys.stderr.isatty():
+            from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             columns = (TextColumn(self.label), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-            self._bar = Progress(*columns, transient=True)
+            self._bar = Progress(
+                *columns, TextColumn("{task.fields[postfix]}"), console=Console(stderr=True), transient=True
+            )
             self._bar.__enter__()
-            self._task = self._bar.add_task(self.label, total=self.total)
+            self._task = self._bar.add_task(self.label, total=self.total, completed=self.done, postfix="")
         return self
 
     def advance(self, n: int = 1) -> None:
         self.done += n
         if self._bar is not None:
-            self._bar.advance(self._task, n)
+            self._bar.update(self._task, advance=n, postfix=self.postfix)
             return
         now = time.monotonic()
-        if now - self._last >= self.every:
+        if self.enabled and now - self._last >= self.every:
             self._last = now
             print(self.line(now), file=sys.stderr, flush=True)
 
+    update = advance  # tqdm's name
+
+    def set_postfix(self, values: dict[str, str]) -> None:
+        self.postfix = " ".join(f"{key} {value}" for key, value in values.items())
+
     def line(self, now: float | None = None) -> str:
         elapsed = max(1e-9, (now or time.monotonic()) - self._started)
-        rate = self.done / elapsed
+        rate = (self.done - self._start_count) / elapsed
+        tail = f"; {self.postfix}" if self.postfix else ""
         if not self.total:
-            return f"{self.label}: {self.done} {self.unit}, {rate:.1f}/s"
+            return f"{self.label}: {self.done} {self.unit}, {rate:.1f}/s{tail}"
         left = (self.total - self.done) / rate if rate > 0 else float("inf")
         return (
             f"{self.label}: {self.done}/{self.total} {self.unit} ({100 * self.done / self.total:.0f}%), "
-            f"{rate:.1f}/s, {left:.0f} s left"
+            f"{rate:.2f}/s, {left:.0f} s left{tail}"
         )
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(exc_type, exc, tb)
+        self.close()

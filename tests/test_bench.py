@@ -161,6 +161,7 @@ def test_eval_rejects_a_model_without_image_io(generated, tmp_path):
     [
         ("bench_vs_magenta.py", "--anchors", "skipped: Magenta anchors not found"),
         ("fidelity_ceiling.py", "--shared", "skip:"),
+        ("bench_photos.py", "--shared", "skipped:"),
     ],
 )
 def test_benchmark_skips_cleanly_without_shared_inputs(tmp_path, script, absent_flag, message):

@@ -91,9 +91,12 @@ def train(
     import os
     import signal
 
+    from edgestyle.console import native_logs_filtered
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # grappler prints harmless "remapper failed" errors
     try:
-        import tensorflow  # noqa: F401
+        with native_logs_filtered():  # absl's "Could not find cuda drivers" INFO lines, once per library
+            import tensorflow  # noqa: F401
     except ImportError:
         raise EdgestyleError("training needs TensorFlow: pip install 'edgestyle[train]'") from None
 
@@ -125,9 +128,10 @@ def train(
     styles = collect_styles(style, teacher, str(style_image) if style_image else None)
 
     # Ctrl-C and SIGTERM (the CLI turns it into an interrupt) finish with a checkpoint and a model directory.
-    summary = train_model(
-        [str(p) for p in data], out, styles, config, cache_dir, strategy, fresh, progress=not quiet
-    )
+    with native_logs_filtered():
+        summary = train_model(
+            [str(p) for p in data], out, styles, config, cache_dir, strategy, fresh, progress=not quiet
+        )
     losses = ", ".join(f"{k} {v:.4f}" for k, v in summary["final_losses"].items())
     typer.echo(
         f"trained steps {summary['start_step']}..{summary['end_step']} ({summary['stopped_by']}) in "

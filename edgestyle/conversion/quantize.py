@@ -80,7 +80,13 @@ def quiet_native_logs() -> Iterator[None]:
     """Silence the converter's C++ chatter on stderr (fd 2) and its Python deprecation warnings.
 
     Failures still surface: they arrive as exceptions whose message holds the diagnostics.
+    ``--verbose`` (:func:`edgestyle.console.verbose`) lets everything through.
     """
+    from edgestyle.console import verbose
+
+    if verbose():
+        yield
+        return
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as sink, warnings.catch_warnings():

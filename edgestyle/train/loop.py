@@ -3,7 +3,7 @@
 One code path: the default strategy on one device, ``MirroredStrategy`` on several GPUs (or
 logical CPUs), ``MultiWorkerMirroredStrategy`` across machines via ``TF_CONFIG``. Checkpoints
 every N steps into ``out/checkpoints`` (a killed run resumes there, losing at most N steps),
-TensorBoard scalars and image strips in ``out/logs``, a progress bar with the losses and ETA.
+TensorBoard scalars and image strips in ``out/logs``, progress with the losses and ETA (a bar on a terminal, a line every 30 s otherwise).
 """
 
 from __future__ import annotations
@@ -302,7 +302,7 @@ class Trainer:
 
         Returns a summary: start/end step, why it stopped, the last losses, seconds, steps/s.
         """
-        from tqdm import tqdm
+        from edgestyle.console import Progress
 
         c = self.config
         start = int(self.step.numpy())
@@ -316,7 +316,7 @@ class Trainer:
         last: dict[str, float] = {}
         history: list[dict[str, float]] = []
         reason = "max_steps"
-        bar = tqdm(total=c.max_steps, initial=start, disable=not progress, unit="step", dynamic_ncols=True)
+        bar = Progress("train", c.max_steps, "steps", every=30.0, initial=start, enabled=progress).__enter__()
         saved_at = start
         try:
             while int(self.step.numpy()) < c.max_steps:

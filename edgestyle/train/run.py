@@ -26,9 +26,9 @@ def _say(message: str) -> None:
 
 
 def _bar(total: int, desc: str, enabled: bool):
-    from tqdm import tqdm
+    from edgestyle.console import Progress
 
-    return tqdm(total=total, desc=desc, disable=not enabled, unit="img", dynamic_ncols=True, leave=False)
+    return Progress(desc, total, "images", enabled=enabled)
 
 
 def _check_resume(out: Path, identity: dict[str, Any], fresh: bool) -> None:
