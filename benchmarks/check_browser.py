@@ -58,9 +58,13 @@ def chromium(browser: str, *args: str, timeout: float = 60) -> str:
     return proc.stdout
 
 
+class QuietFiles(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
 def serve(folder: Path) -> http.server.ThreadingHTTPServer:
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-    handler.log_message = lambda *a: None  # type: ignore[method-assign]
+    handler = functools.partial(QuietFiles, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
@@ -102,15 +106,21 @@ def preview_screenshot(browser: str, screenshot: Path) -> dict:
             url = line.split()[1] if line.startswith("preview: ") else ""
         time.sleep(3)  # a few frames through the pipeline first
         watching: dict = {}
+        done = threading.Event()
 
-        def poll() -> None:  # /status while the browser has the page open
-            time.sleep(3)
-            watching.update(json.loads(urllib.request.urlopen(url + "status", timeout=5).read()))
+        def poll() -> None:  # /status while the browser has the page open: keep the busiest reading
+            while not done.wait(0.5):
+                status = json.loads(urllib.request.urlopen(url + "status", timeout=5).read())
+                if status["viewers"] >= watching.get("viewers", 0):
+                    watching.update(status)
 
         poller = threading.Thread(target=poll)
         poller.start()
-        chromium(browser, "--window-size=1280,420", "--timeout=5000", f"--screenshot={screenshot}", url)
-        poller.join()
+        try:
+            chromium(browser, "--window-size=1280,420", "--timeout=5000", f"--screenshot={screenshot}", url)
+        finally:
+            done.set()
+            poller.join()
         return {"url": url, "status_during_screenshot": watching, "screenshot": str(screenshot)}
     finally:
         proc.terminate()

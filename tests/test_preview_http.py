@@ -108,7 +108,7 @@ def test_a_viewer_that_stops_reading_stalls_neither_the_pipeline_nor_other_viewe
         preview.write(noisy[i % 4])
         slowest = max(slowest, time.perf_counter() - t0)
         time.sleep(0.005)
-    assert slowest < 0.05  # write() never waits for a viewer
+    assert slowest < 1.0  # write() never waits for the viewer (that would be VIEWER_TIMEOUT, 10 s)
     status = json.loads(get(preview, "/status")[2])
     assert status["viewers"] == 1 and status["frames_encoded"] > 20  # the stalled viewer's socket is full
     viewer = Viewer(preview, want=3)
@@ -156,12 +156,13 @@ def test_run_serves_live_status_with_the_style(tmp_path):
             url = line.split()[1] if line.startswith("preview: ") else ""
         host, port = url.removeprefix("http://").rstrip("/").split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=5)
-        for _ in range(50):
+        deadline = time.monotonic() + 60  # a loaded 2-core CI box may run the model at a few fps
+        while time.monotonic() < deadline:
             conn.request("GET", "/status")
             status = json.loads(conn.getresponse().read())
-            if status["frames"] >= 10:
+            if status["frames"] >= 3:
                 break
-            time.sleep(0.1)
+            time.sleep(0.2)
         assert status["style"] == "b" and status["fps"] > 0 and status["model"] == "tiny_stateful_dev.tflite"
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -153,7 +153,7 @@ def run(
         lambda: {**pipeline.status(), "style": stylizer.style_label, "model": model_path.name, "source": uri}
     )
     stats, caught = _run_to_the_end(pipeline, frame_source, sink)
-    info(f"{pipeline.stop_reason}: {stats.line()}")
+    info(f"{pipeline.stop_reason}: {stats.line()}, style {stylizer.style_label}")
     if caught:
         from edgestyle.cli._common import stopped
 

@@ -153,7 +153,7 @@ class AudioCopy:
         import av
 
         self.status = "none"
-        self._input = None
+        self._input = self._encoder = None
         try:
             container = av.open(str(source))
         except av.FFmpegError:
@@ -182,11 +182,22 @@ class AudioCopy:
         self._pending = None  # a packet read ahead that is not due yet
 
     def until(self, output: Any, seconds: float | None) -> None:
-        """Mux the audio that plays before ``seconds`` of output time (None: all that is left)."""
+        """Mux the audio that plays before ``seconds`` of output time (None: all that is left).
+
+        Damaged audio in the input ends the copy there (the video goes on); errors writing the
+        output propagate.
+        """
+        import av
+
         if self._input is None:
             return
         while True:
-            packet = self._pending or next(self._packets, None)
+            try:
+                packet = self._pending or next(self._packets, None)
+            except av.FFmpegError:
+                self.status += " (cut short: the input's audio is damaged)"
+                self.close()
+                return
             self._pending = None
             if packet is None:
                 return
@@ -210,14 +221,12 @@ class AudioCopy:
             packet.stream = self._out
             output.mux(packet)
             return
-        for frame in packet.decode():
+        for frame in self._in_stream.codec_context.decode(packet):
             frame.pts = None  # the encoder counts samples itself
             output.mux(self._encoder.encode(frame))
 
     def finish(self, output: Any) -> None:
         """Mux the rest and flush a re-encoder."""
-        if self._input is None:
-            return
         self.until(output, None)
         if self._encoder is not None:
             output.mux(self._encoder.encode(None))

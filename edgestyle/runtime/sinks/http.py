@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import socket
+import socketserver
 import threading
 import time
 from collections.abc import Callable
@@ -55,6 +56,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # viewer threads never keep the process alive
     allow_reuse_port = False  # a port in use is an error, not a second listener
     sink: HttpPreviewSink
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse DNS lookup of the host (seconds on a board without DNS)."""
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
 
 
 class _Handler(BaseHTTPRequestHandler):
