@@ -166,4 +166,4 @@ def test_run_serves_live_status_with_the_style(tmp_path):
         assert status["style"] == "b" and status["fps"] > 0 and status["model"] == "tiny_stateful_dev.tflite"
     finally:
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
+        assert proc.wait(timeout=20) == 143  # 128 + SIGTERM, after a clean stop
