@@ -113,7 +113,9 @@ class HttpPreviewSink(FrameSink):
         log: Callable[[str], None] | None = None,
     ):
         self.quality, self.max_fps = quality, max_fps
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._new_frame = threading.Condition(self._lock)  # wakes the encoder only
+        self._new_jpeg = threading.Condition(self._lock)  # wakes the viewers only
         self._frame: np.ndarray | None = None
         self._written = 0  # frames handed to write()
         self._jpeg: bytes | None = None
@@ -165,21 +167,22 @@ class HttpPreviewSink(FrameSink):
 
     # -- the pipeline side: never blocks ------------------------------------------------
     def write(self, frame_bgr: np.ndarray) -> bool:
-        with self._cond:
+        with self._lock:
             self._frame = frame_bgr  # a reference: the pipeline hands over a new array per frame
             self._written += 1
-            self._cond.notify_all()
+            self._new_frame.notify()
         return True
 
     def attach_status(self, status: Callable[[], dict[str, Any]]) -> None:
         self._status_of_pipeline = status
 
     def close(self) -> None:
-        with self._cond:
+        with self._lock:
             if self._closed:
                 return
             self._closed = True
-            self._cond.notify_all()
+            self._new_frame.notify_all()
+            self._new_jpeg.notify_all()
         self._server.shutdown()
         self._server.server_close()
         for thread in self._threads:
@@ -191,11 +194,11 @@ class HttpPreviewSink(FrameSink):
 
         done, next_due = 0, 0.0
         while True:
-            with self._cond:
+            with self._lock:
                 while not self._closed and (self._written == done or self._viewers == 0):
                     if self._viewers == 0:
                         done = self._written  # frames nobody watched are not drops
-                    self._cond.wait()
+                    self._new_frame.wait()
                 if self._closed:
                     return
                 frame, written = self._frame, self._written
@@ -203,16 +206,16 @@ class HttpPreviewSink(FrameSink):
                 delay = next_due - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                    with self._cond:
+                    with self._lock:
                         frame, written = self._frame, self._written  # the newest after the pause
                 next_due = max(next_due + 1.0 / self.max_fps, time.monotonic())
             ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, self.quality])
-            with self._cond:
+            with self._lock:
                 self._skipped += max(0, written - done - 1)
                 done = written
                 if ok:
                     self._jpeg, self._encoded = jpeg.tobytes(), self._encoded + 1
-                    self._cond.notify_all()
+                    self._new_jpeg.notify_all()
 
     # -- one viewer thread per /stream request ---------------------------------------------
     def stream_to(self, handler: BaseHTTPRequestHandler) -> None:
@@ -222,15 +225,15 @@ class HttpPreviewSink(FrameSink):
         handler.end_headers()
         if handler.command == "HEAD":
             return
-        with self._cond:
+        with self._lock:
             self._viewers += 1
-            self._cond.notify_all()
+            self._new_frame.notify()  # the encoder may have been idle with nobody watching
         sent = 0
         try:
             while True:
-                with self._cond:
+                with self._lock:
                     while not self._closed and self._encoded == sent:
-                        self._cond.wait(1.0)
+                        self._new_jpeg.wait(1.0)
                     if self._closed:
                         return
                     if sent:
@@ -241,13 +244,13 @@ class HttpPreviewSink(FrameSink):
         except (OSError, TimeoutError):
             pass  # the viewer left or stopped reading
         finally:
-            with self._cond:
+            with self._lock:
                 self._viewers -= 1
 
     def status(self) -> dict[str, Any]:
         """What ``/status`` serves: the pipeline's figures (once attached) and the preview's own."""
         pipeline = self._status_of_pipeline()
-        with self._cond:
+        with self._lock:
             mine = {"viewers": self._viewers, "frames_encoded": self._encoded}
             skipped = {"preview_encoder": self._skipped, "preview_viewers": self._viewer_skips}
         dropped = {"before_inference": 0, "after_inference": 0, **pipeline.pop("dropped", {}), **skipped}
