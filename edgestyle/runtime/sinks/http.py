@@ -122,7 +122,8 @@ class HttpPreviewSink(FrameSink):
         self._encoded = 0  # sequence number of self._jpeg
         self._viewers = 0
         self._skipped = 0  # frames no JPEG was made of (encoder busy or paced)
-        self._viewer_skips = 0  # JPEGs a slow viewer never received
+        self._viewer_skips = 0  # JPEGs that viewers who moved on or left never received
+        self._viewer_sent: dict[int, int] = {}  # per live viewer: the last JPEG it was handed
         self._closed = False
         self._started = time.monotonic()
         self._status_of_pipeline: Callable[[], dict[str, Any]] = dict
@@ -228,7 +229,7 @@ class HttpPreviewSink(FrameSink):
         with self._lock:
             self._viewers += 1
             self._new_frame.notify()  # the encoder may have been idle with nobody watching
-        sent = 0
+        sent, me = 0, threading.get_ident()
         try:
             while True:
                 with self._lock:
@@ -239,6 +240,7 @@ class HttpPreviewSink(FrameSink):
                     if sent:
                         self._viewer_skips += self._encoded - sent - 1
                     jpeg, sent = self._jpeg, self._encoded
+                    self._viewer_sent[me] = sent
                 head = f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(jpeg)}\r\n\r\n"
                 handler.wfile.write(head.encode() + jpeg + b"\r\n")
         except (OSError, TimeoutError):
@@ -246,13 +248,16 @@ class HttpPreviewSink(FrameSink):
         finally:
             with self._lock:
                 self._viewers -= 1
+                if self._viewer_sent.pop(me, 0):
+                    self._viewer_skips += self._encoded - sent  # what it missed before leaving
 
     def status(self) -> dict[str, Any]:
         """What ``/status`` serves: the pipeline's figures (once attached) and the preview's own."""
         pipeline = self._status_of_pipeline()
         with self._lock:
             mine = {"viewers": self._viewers, "frames_encoded": self._encoded}
-            skipped = {"preview_encoder": self._skipped, "preview_viewers": self._viewer_skips}
+            stalled = sum(max(0, self._encoded - sent - 1) for sent in self._viewer_sent.values())
+            skipped = {"preview_encoder": self._skipped, "preview_viewers": self._viewer_skips + stalled}
         dropped = {"before_inference": 0, "after_inference": 0, **pipeline.pop("dropped", {}), **skipped}
         return {
             "fps": 0.0,
