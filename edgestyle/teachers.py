@@ -99,7 +99,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def _resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+def resize_rgb(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     import cv2
 
     if rgb.shape[1] == width and rgb.shape[0] == height:
@@ -170,9 +170,9 @@ def _tflite_teacher(path: Path, value_range: tuple[float, float]) -> TeacherFn:
 
     def run(rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
-        model.set(src.key, frame_to_tensor(_resize(rgb, src.shape[2], src.shape[1]), src, value_range)[None])
+        model.set(src.key, frame_to_tensor(resize_rgb(rgb, src.shape[2], src.shape[1]), src, value_range)[None])
         model.invoke()
-        return _resize(tensor_to_frame(model.get(dst.key)[0], dst, value_range), w, h)
+        return resize_rgb(tensor_to_frame(model.get(dst.key)[0], dst, value_range), w, h)
 
     return run
 
@@ -189,22 +189,10 @@ def _magenta_files(directory: Path) -> tuple[Path, Path]:
 
 def _magenta_teacher(predictor: Path, transfer: Path, style_rgb: np.ndarray) -> tuple[TeacherFn, np.ndarray]:
     """Ghiasi et al. arbitrary stylization: bottleneck from the style image once, transfer per frame."""
-    from edgestyle.runtime.interpreter import (
-        TFLiteModel,
-        frame_to_tensor,
-        from_tensor,
-        tensor_to_frame,
-        to_tensor,
-    )
+    from edgestyle.runtime.interpreter import TFLiteModel, frame_to_tensor, tensor_to_frame, to_tensor
+    from edgestyle.runtime.style_code import StylePredictor
 
-    pred = TFLiteModel(predictor)
-    (p_in,) = pred.inputs.values()
-    (p_out,) = pred.outputs.values()
-    pred.set(
-        p_in.key, frame_to_tensor(_resize(center_square(style_rgb), p_in.shape[2], p_in.shape[1]), p_in)[None]
-    )
-    pred.invoke()
-    bottleneck = from_tensor(pred.get(p_out.key), p_out)
+    bottleneck = StylePredictor(predictor).code(style_rgb)
 
     net = TFLiteModel(transfer)
     image_keys = [k for k, t in net.inputs.items() if _is_image(t.shape)]
@@ -217,9 +205,9 @@ def _magenta_teacher(predictor: Path, transfer: Path, style_rgb: np.ndarray) -> 
 
     def run(rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
-        net.set(src.key, frame_to_tensor(_resize(rgb, src.shape[2], src.shape[1]), src)[None])
+        net.set(src.key, frame_to_tensor(resize_rgb(rgb, src.shape[2], src.shape[1]), src)[None])
         net.invoke()
-        return _resize(tensor_to_frame(net.get(dst.key)[0], dst), w, h)
+        return resize_rgb(tensor_to_frame(net.get(dst.key)[0], dst), w, h)
 
     return run, bottleneck.ravel()
 
@@ -247,7 +235,7 @@ def _saved_model_teacher(path: Path, value_range: tuple[float, float]) -> Teache
     def run(rgb: np.ndarray) -> np.ndarray:
         h, w = rgb.shape[:2]
         size_h, size_w = spec.shape[1] or h, spec.shape[2] or w
-        x = _resize(rgb, size_w, size_h)[None]
+        x = resize_rgb(rgb, size_w, size_h)[None]
         x = x if spec.dtype == tf.uint8 else (lo + x.astype(np.float32) * ((hi - lo) / 255.0))
         out = fn(**{key: tf.constant(x, dtype=spec.dtype)})
         y = max(
@@ -257,7 +245,7 @@ def _saved_model_teacher(path: Path, value_range: tuple[float, float]) -> Teache
         y = y.numpy()[0]
         if y.dtype != np.uint8:
             y = np.clip(np.round((y.astype(np.float32) - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
-        return _resize(y, w, h)
+        return resize_rgb(y, w, h)
 
     return run
 
@@ -265,7 +253,7 @@ def _saved_model_teacher(path: Path, value_range: tuple[float, float]) -> Teache
 # -- spec parsing --------------------------------------------------------------------------------
 
 
-def _split_spec(spec: str) -> tuple[str, str | None, tuple[float, float]]:
+def split_spec(spec: str) -> tuple[str, str | None, tuple[float, float]]:
     """``[magenta:]PATH[@STYLE_IMAGE][?range=LO,HI]`` -> (path part, style image, value range)."""
     value_range = (0.0, 1.0)
     if "?range=" in spec:
@@ -283,7 +271,7 @@ def _split_spec(spec: str) -> tuple[str, str | None, tuple[float, float]]:
 
 def load_teacher(spec: str, style_image: str | os.PathLike | None = None) -> Teacher:
     """Build a teacher from a spec (see the module docstring); bad specs raise one clear line."""
-    path_text, style_in_spec, value_range = _split_spec(str(spec).strip())
+    path_text, style_in_spec, value_range = split_spec(str(spec).strip())
     style_path = Path(style_image) if style_image else (Path(style_in_spec) if style_in_spec else None)
     if path_text in BUILTINS:
         fn = cartoon_filter if path_text == "cartoon" else stylization_filter

@@ -119,11 +119,20 @@ def test_cartoon_distillation_trains_losses_fall_and_a_killed_run_resumes(train_
         train_model([str(train_data)], out, other, tiny_train_config(), tmp_path / "cache", progress=False)
 
 
+TINY_FEATURES = Path(__file__).parent / "data" / "tiny_features.tflite"
+
+
 @pytest.mark.slow
-def test_perceptual_mode_with_random_vgg_and_an_lstm_cell(train_data, tmp_path) -> None:
+@pytest.mark.parametrize(
+    "network",
+    [{"loss_net": str(TINY_FEATURES)}, {"vgg_weights": "random"}],
+    ids=["tflite-loss-net", "random-vgg16"],
+)
+def test_perceptual_mode_with_an_lstm_cell(train_data, tmp_path, network) -> None:
     style = tmp_path / "style.png"
     cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
-    config = tiny_train_config(generator=tiny_config(cell="lstm"), max_steps=2, vgg_weights=None)
+    config = tiny_train_config(generator=tiny_config(cell="lstm"), max_steps=2, **network)
+    config.weights.colour = config.weights.shift = 1.0
     summary = train_model(
         [str(train_data / "stills")],
         tmp_path / "m",
@@ -131,9 +140,35 @@ def test_perceptual_mode_with_random_vgg_and_an_lstm_cell(train_data, tmp_path) 
         config,
         progress=False,
     )
-    assert summary["final_losses"]["style"] > 0 and summary["final_losses"]["content"] > 0
+    for term in ("style", "content", "colour", "shift"):
+        assert summary["final_losses"][term] > 0, term
     meta = json.loads((tmp_path / "m" / "edgestyle.json").read_text())
     assert meta["style"] is None and meta["baked_style"] == "s" and len(meta["states"]) == 2
+
+
+def test_a_bad_loss_network_fails_before_training_with_one_line(train_data, tmp_path) -> None:
+    style = tmp_path / "style.png"
+    cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
+    broken = tmp_path / "features.tflite"
+    broken.write_bytes(b"TFL3" * 10)
+    result = CliRunner().invoke(
+        app,
+        [
+            "train",
+            str(train_data / "stills"),
+            "-o",
+            str(tmp_path / "m"),
+            "--style-image",
+            str(style),
+            "--loss-net",
+            str(broken),
+            "--max-steps",
+            "1",
+        ],
+    )
+    assert result.exit_code != 0
+    assert "loss network" in result.output and str(broken) in result.output
+    assert not (tmp_path / "m").exists()
 
 
 @pytest.mark.slow

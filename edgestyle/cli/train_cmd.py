@@ -37,7 +37,7 @@ def train(
     style_image: Path | None = typer.Option(
         None,
         "--style-image",
-        help="Perceptual mode (VGG16 content + Gram style), or the style image of a Magenta teacher.",
+        help="Perceptual mode (loss-network content + Gram style + palette), or the style image of a Magenta teacher.",
     ),
     style: list[str] = typer.Option(
         [],
@@ -69,10 +69,16 @@ def train(
     checkpoint_every: int | None = typer.Option(
         None, "--checkpoint-every", help="Save a checkpoint every N steps (N >= 1)."
     ),
+    loss_net: str | None = typer.Option(
+        None,
+        "--loss-net",
+        help="TFLite feature model for the perceptual losses (default: the Magenta style predictor "
+        "shipped in models/style_predict/; any MobileNet-like CONV/DEPTHWISE/ADD model works).",
+    ),
     vgg_weights: str | None = typer.Option(
         None,
         "--vgg-weights",
-        help="VGG16 notop weights .h5 for perceptual mode on offline machines (default: download).",
+        help="Use VGG16 as the loss network instead: a notop weights .h5 file, or 'imagenet' to download.",
     ),
     cache_dir: Path | None = typer.Option(None, "--cache-dir", help="Where teacher outputs are cached."),
     strategy: str = typer.Option(
@@ -115,6 +121,7 @@ def train(
         "seed": seed,
         "checkpoint_every": checkpoint_every,
         "vgg_weights": vgg_weights,
+        "loss_net": loss_net,
         "time_budget": parse_duration(time_budget),
     }
     for key, value in flags.items():

@@ -65,7 +65,7 @@ def eval_table(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     rows = report["rows"]
     has = {
         key: any(r.get(key) is not None for r in rows)
-        for key in ("psnr_vs_teacher", "psnr_vs_float", "style_distance")
+        for key in ("psnr_vs_teacher", "psnr_vs_float", "style_distance", "style_gap_closed")
     }
     styled = any(r.get("style") for r in rows)
     headers = ["model", "role", *(["style"] if styled else []), "warping error", "vs input"]
@@ -75,6 +75,8 @@ def eval_table(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
         headers += ["PSNR vs float", "SSIM vs float"]
     if has["style_distance"]:
         headers += ["style distance"]
+    if has["style_gap_closed"]:
+        headers += ["style gap closed"]
     cells = []
     for r in rows:
         line = [r["label"], r["role"], *([r.get("style") or "-"] if styled else [])]
@@ -85,8 +87,16 @@ def eval_table(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             line += [fmt(r.get("psnr_vs_float"), "db"), fmt(r.get("ssim_vs_float"), "f3")]
         if has["style_distance"]:
             line += [fmt(r.get("style_distance"), "f4")]
+        if has["style_gap_closed"]:
+            line += [fmt(r.get("style_gap_closed"), "f2")]
         cells.append(line)
     return headers, cells
+
+
+def _style_reference(report: dict[str, Any]) -> str:
+    if report.get("style_reference") == "teacher frames":
+        return "the teacher's own frames"
+    return f"the style image `{report.get('style_image')}`"
 
 
 def eval_markdown(report: dict[str, Any]) -> str:
@@ -106,8 +116,9 @@ def eval_markdown(report: dict[str, Any]) -> str:
         "between each output and the previous output warped by the input's optical flow; "
         f"{report['flow']['valid_fraction']:.0%} of pixels valid on average). The input row is the floor; "
         "'vs input' is the ratio to it. PSNR/SSIM compare with the per-frame reference outputs. "
-        "Style distance: sliced-Wasserstein distance of colour and multi-scale patch statistics to the style "
-        f"image `{report.get('style_image')}` (lower = closer; compare rows, not absolute values).",
+        f"Style distance: sliced-Wasserstein distance of colour and multi-scale patch statistics to {_style_reference(report)} "
+        "(lower = closer; compare rows, not absolute values). Style gap closed: the share of the input -> teacher "
+        "style distance an output closes (input = 0, teacher = 1).",
     ]
     if notes:
         parts += ["", "Notes:", *notes]

@@ -14,7 +14,7 @@ import numpy as np
 from edgestyle.evaluation.contact_sheet import pick_frames
 from edgestyle.evaluation.metrics import psnr, ssim
 from edgestyle.evaluation.runner import Clip, ModelRun, frame_labels
-from edgestyle.evaluation.style_distance import style_distance
+from edgestyle.evaluation.style_distance import gap_closed, style_distance
 from edgestyle.evaluation.warping import FlowPair, flow_pairs, warping_errors
 
 STYLE_FRAMES = 8
@@ -51,9 +51,10 @@ def score_run(
     pairs: Sequence[FlowPair],
     input_error: float | None,
     references: dict[str, Sequence[np.ndarray]],
-    style_bgr: np.ndarray | None,
+    style_reference: np.ndarray | Sequence[np.ndarray] | None,
 ) -> dict[str, Any]:
-    """One report row. ``references`` maps a name ("teacher", "float") to reference outputs."""
+    """One report row. ``references`` maps a name ("teacher", "float") to reference outputs;
+    ``style_reference`` is a style image or reference frames (see ``style_distance``)."""
     errors = warping_errors(outputs, pairs)
     mean_error = _finite_mean(errors)
     row: dict[str, Any] = {
@@ -68,12 +69,29 @@ def score_run(
     for name, reference in references.items():
         for key, value in fidelity(outputs, reference).items():
             row[f"{key}_vs_{name}"] = value
-    if style_bgr is not None:
-        chosen = [outputs[i] for i in pick_frames(len(outputs), STYLE_FRAMES)]
-        score = style_distance(chosen, style_bgr)
+    if style_reference is not None:
+        score = style_distance(style_frames(outputs), style_reference)
         row["style_distance"] = score.distance
         row["style_distance_levels"] = score.levels
     return row
+
+
+def style_frames(frames: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The frames style statistics are pooled over: STYLE_FRAMES spread over the clip."""
+    return [frames[i] for i in pick_frames(len(frames), STYLE_FRAMES)]
+
+
+def add_style_gaps(rows: list[dict[str, Any]]) -> None:
+    """``style_gap_closed`` on every row: input = 0, the teacher = 1 (when both have a distance)."""
+    by_role = {r["role"]: r for r in rows}
+    start, goal = by_role.get("input"), by_role.get("teacher")
+    if not start or not goal or start.get("style_distance") is None or goal.get("style_distance") is None:
+        return
+    for row in rows:
+        if row.get("style_distance") is not None:
+            row["style_gap_closed"] = gap_closed(
+                start["style_distance"], row["style_distance"], goal["style_distance"]
+            )
 
 
 def score_clip(
@@ -82,27 +100,39 @@ def score_clip(
     style_bgr: np.ndarray | None = None,
     progress: Callable[[Iterable[int], str, int], Iterable[int]] | None = None,
 ) -> dict[str, Any]:
-    """All rows: the input first, then each run; fidelity against the teacher and float runs if present."""
+    """All rows: the input first, then each run; fidelity against the teacher and float runs if present.
+
+    Style is measured against ``style_bgr``, or, without one, against the teacher's own frames (a
+    per-frame filter such as the cartoon teacher has no painting to compare with).
+    """
     steps = range(1, len(clip.frames))
     pairs = flow_pairs(clip.frames, progress(steps, "optical flow", len(steps)) if progress else None)
     input_errors = warping_errors(clip.frames, pairs)
     input_error = _finite_mean(input_errors)
     labels = frame_labels(runs)
     references = {run.role: run.outputs for run in runs if run.role in ("teacher", "float")}
-    rows = [score_run("input", "input", clip.frames, pairs, input_error, {}, style_bgr)]
+    teacher = next((run for run in runs if run.role == "teacher"), None)
+    style_reference: Any = style_bgr
+    if style_reference is None and teacher is not None:
+        style_reference = style_frames(teacher.outputs)
+    rows = [score_run("input", "input", clip.frames, pairs, input_error, {}, style_reference)]
     for label, run in zip(labels, runs, strict=True):
         own = {name: ref for name, ref in references.items() if ref is not run.outputs}
         if run.role == "teacher" or not run.ours:
             # int8-vs-float is about our converted models; peers and the teacher are not versions of it.
             own.pop("float", None)
-        row = score_run(label, run.role, run.outputs, pairs, input_error, own, style_bgr)
+        row = score_run(label, run.role, run.outputs, pairs, input_error, own, style_reference)
         row["style"] = run.style
         row["native_size"] = list(run.native_size) if run.native_size else None
         row["seconds"] = run.seconds
         row["frames_per_second_wall"] = len(run.outputs) / run.seconds if run.seconds > 0 else None
         row["notes"] = run.notes
         rows.append(row)
+    add_style_gaps(rows)
     return {
+        "style_reference": None
+        if style_reference is None
+        else ("style image" if style_bgr is not None else "teacher frames"),
         "flow": {
             "method": "OpenCV DIS (medium preset) on the input frames; forward-backward consistency and "
             "motion-boundary occlusion mask; pixels leaving the frame excluded",

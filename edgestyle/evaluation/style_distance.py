@@ -100,15 +100,33 @@ def match_style_size(style_bgr: np.ndarray, reference_shape: tuple[int, ...]) ->
     return cv2.resize(style_bgr, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
 
 
-def style_distance(outputs: Sequence[np.ndarray], style_bgr: np.ndarray) -> StyleScore:
-    """SWD between the style image and the outputs (features pooled over the given frames)."""
-    if not outputs:
+def _pooled_sets(frames: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Feature sets of several frames pooled into one sample set per feature."""
+    per_frame = [feature_sets(frame, samples=max(256, SAMPLES // len(frames))) for frame in frames]
+    return {name: np.concatenate([sets[name] for sets in per_frame if name in sets]) for name in per_frame[0]}
+
+
+def style_distance(outputs: Sequence[np.ndarray], style: np.ndarray | Sequence[np.ndarray]) -> StyleScore:
+    """SWD between the outputs (features pooled over the given frames) and a style reference: one
+    style image (scaled to the outputs' short side), or frames of a reference video (e.g. a per-frame
+    filter's own outputs, for a style that has no painting)."""
+    if not len(outputs):
         raise EdgestyleError("no output frames to compare with the style image")
-    style_sets = feature_sets(match_style_size(style_bgr, outputs[0].shape))
-    per_frame = [feature_sets(frame, samples=max(256, SAMPLES // len(outputs))) for frame in outputs]
-    levels = {}
-    for name, style_rows in style_sets.items():
-        pooled = [sets[name] for sets in per_frame if name in sets]
-        if pooled:
-            levels[name] = sliced_wasserstein(np.concatenate(pooled), style_rows)
+    if isinstance(style, np.ndarray):
+        style_sets = feature_sets(match_style_size(style, outputs[0].shape))
+    else:
+        style_sets = _pooled_sets(style)
+    out_sets = _pooled_sets(outputs)
+    levels = {
+        name: sliced_wasserstein(out_sets[name], style_rows)
+        for name, style_rows in style_sets.items()
+        if name in out_sets
+    }
     return StyleScore(distance=float(np.mean(list(levels.values()))), levels=levels)
+
+
+def gap_closed(input_distance: float, distance: float, reference_distance: float) -> float | None:
+    """Share of the input -> reference style gap an output closes: 0 = no closer than the input,
+    1 = as close as the reference (the teacher); None when the reference is no closer than the input."""
+    gap = input_distance - reference_distance
+    return None if gap <= 1e-12 else (input_distance - distance) / gap

@@ -17,17 +17,23 @@ from edgestyle.train.generator import GeneratorConfig
 
 @dataclass
 class LossWeights:
-    """Distillation is the main term; GAN terms are a small push towards the teacher's texture."""
+    """Which terms apply to a style depends on what it has (see docs/training.md):
+    a teacher only -> l1/l2 distillation; a style image -> content, style and colour on the loss
+    network, plus ``lowpass`` distillation when it also has a teacher (the teacher's colour layout,
+    not its crawling texture). Temporal, shift, GAN and TV terms apply to every style."""
 
-    l1: float = 1.0  # |G(x) - teacher(x)| per frame (distillation)
+    l1: float = 1.0  # |G(x) - teacher(x)| per frame (distillation; styles without a style image)
     l2: float = 0.0  # (G(x) - teacher(x))^2 per frame: distillation towards the mean (PSNR)
+    lowpass: float = 1.0  # |blur(G(x)) - blur(teacher(x))|: styles with a teacher and a style image
+    shift: float = 0.0  # outputs of a shifted, re-noised copy of the clip must agree where they overlap
     temporal: float = 4.0  # |O_t - warp(O_{t-1})| under the occlusion mask: this is what kills flicker
     # (4 rather than 2: the default model's int8 warping error fell from 2.3x to 1.4x the input's)
     gan: float = 0.01  # conditional PatchGAN D(y | x)
     temporal_gan: float = 0.01  # D over consecutive frames stacked on channels
     tv: float = 0.02  # total variation
-    content: float = 1.0  # VGG16 content (perceptual mode)
-    style: float = 5.0  # VGG16 Gram style (perceptual mode)
+    content: float = 1.0  # loss-network content (styles with a style image)
+    style: float = 5.0  # loss-network Gram statistics (styles with a style image)
+    colour: float = 0.0  # sliced Wasserstein distance to the style image's palette
 
 
 @dataclass
@@ -52,7 +58,17 @@ class TrainConfig:
     video_fraction: float = 0.3  # share of clips taken from real videos/sequences
     min_zoom: float = 0.4
     d_channels: int = 32
-    vgg_weights: str | None = "imagenet"
+    # Perceptual loss network: a TFLite feature model (None: the Magenta style predictor shipped in
+    # models/), or VGG16 when ``vgg_weights`` is set ("imagenet" downloads, a file is offline).
+    loss_net: str | None = None
+    vgg_weights: str | None = None
+    style_size: int = 384  # style images are scaled to this short side for their statistics
+    style_statistic: str = "swd"  # "swd" (sliced Wasserstein of loss-network features) or "gram"
+    # Condition on style codes (the style predictor's bottleneck of a view of each style's
+    # picture, see runtime/style_code.py) instead of a learned vector per style name.
+    style_codes: bool = False
+    style_views: int = 32  # random crops/scales per style picture whose codes training draws from
+    perceptual_frames: int = 2  # frames per clip that get the perceptual losses (first and last)
 
     def __post_init__(self) -> None:
         if isinstance(self.generator, dict):

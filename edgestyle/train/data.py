@@ -151,7 +151,8 @@ class StyleTargets:
     name: str
     stills: list[np.ndarray] | None = None  # teacher output per still (distillation)
     sequences: list[list[np.ndarray]] | None = None  # teacher output per sequence frame
-    style_images: list[np.ndarray] | None = None  # perceptual mode: the style image(s)
+    style_images: list[np.ndarray] | None = None  # perceptual losses: the style image(s), with or without a teacher
+    codes: np.ndarray | None = None  # [V, D] style codes of views of the style's picture (code conditioning)
 
     @property
     def distilled(self) -> bool:
@@ -188,15 +189,18 @@ class ClipOptions:
     min_zoom: float = 0.4  # smallest resize of a source before cropping (more context per crop)
 
 
-def clip_signature(options: ClipOptions) -> dict[str, tuple[tuple[int, ...], str]]:
+def clip_signature(options: ClipOptions, code_dim: int = 0) -> dict[str, tuple[tuple[int, ...], str]]:
     t, c = options.clip_len, options.crop
+    codes = {"code": ((code_dim,), "float32")} if code_dim else {}
     return {
+        **codes,
         "frames": ((t, c, c, 3), "uint8"),
         "targets": ((t, c, c, 3), "uint8"),
         "flows": ((t - 1, c, c, 2), "float32"),
         "masks": ((t - 1, c, c, 1), "float32"),
         "style": ((), "int32"),
         "has_target": ((), "float32"),
+        "has_style": ((), "float32"),
         "stable": ((), "float32"),
     }
 
@@ -208,6 +212,10 @@ class ClipSampler:
         if not styles:
             raise ValueError("at least one style is needed")
         self.sources, self.styles, self.options = sources, styles, options
+        dims = {s.codes.shape[1] for s in styles if s.codes is not None}
+        if len(dims) > 1 or (dims and any(s.codes is None for s in styles)):
+            raise ValueError("either every style has style codes of one length, or none has")
+        self.code_dim = dims.pop() if dims else 0
 
     def _zoom(self, rng: np.random.Generator, hw: tuple[int, int]) -> float:
         need = self.options.crop * 1.25 / min(hw)  # the crop plus room for the camera move
@@ -287,13 +295,16 @@ class ClipSampler:
             image = style.style_images[int(rng.integers(len(style.style_images)))]
             targets = self._moving_views(rng, [image])[0][0]
             stable = 1.0
+        codes = {"code": style.codes[int(rng.integers(len(style.codes)))]} if self.code_dim else {}
         return {
+            **codes,
             "frames": np.stack(frames),
             "targets": np.stack(targets),
             "flows": flows.astype(np.float32),
             "masks": masks.astype(np.float32),
             "style": np.int32(style_index),
             "has_target": np.float32(style.distilled),
+            "has_style": np.float32(bool(style.style_images)),
             "stable": np.float32(stable),
         }
 
@@ -313,7 +324,7 @@ def make_dataset(sampler: ClipSampler, seed: int, batch_size: int, workers: int 
 
     signature = {
         k: tf.TensorSpec(shape, getattr(tf, dtype))
-        for k, (shape, dtype) in clip_signature(sampler.options).items()
+        for k, (shape, dtype) in clip_signature(sampler.options, sampler.code_dim).items()
     }
     pipeline = 0
     if input_context is not None:

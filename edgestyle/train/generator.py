@@ -27,7 +27,7 @@ from keras import layers
 from edgestyle.train.layers import Resize
 
 CELLS = ("gru", "lstm")
-HEADS = ("split", "concat")
+HEADS = ("split", "concat", "paint")
 
 
 @dataclass
@@ -38,10 +38,14 @@ class GeneratorConfig:
     cell: str = "gru"  # "gru" (one state tensor) or "lstm" (two: hidden and cell)
     state_channels: int = 0  # 0 -> same as the encoder output (base_channels * stride / 2)
     style_dim: int = 16  # length of the style vector; 0 -> no style input (single-style model)
+    # > 0: the style vector first goes through a shared Dense + ReLU6 of this width, so a style
+    # *code* from a CNN (Magenta's 100-d bottleneck) maps nonlinearly to the FiLM parameters
+    style_hidden: int = 0
     stride: int = 4  # total downsampling before the recurrent cell (power of two, >= 2)
     res_blocks: int = 4  # FiLM-modulated depthwise-separable residual blocks at 1/stride
     upsample: str = "bilinear"  # "bilinear" or "nearest"
-    head: str = "split"  # "split" or the legacy "concat": see the note above _split_head
+    head: str = "split"  # "split", "paint" (full-resolution stroke path) or the legacy "concat"
+    paint_channels: int = 8  # width of the "paint" head's full-resolution layer
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -180,6 +184,26 @@ def _start_near_identity(to_rgb) -> None:
 # int8 scale: int8 vs float fell to 32.9 dB on Sintel).
 
 
+def _rgb_from(features, frame):
+    """Sum of a small 3x3 conv of ``features`` to RGB logits and a per-channel affine of the frame
+    (a 1x1 depthwise conv starting at IDENTITY_GAIN/IDENTITY_BIAS): the output starts as a copy of
+    the frame and training learns the stylization as a change to it."""
+    from_features = layers.Conv2D(
+        3,
+        3,
+        padding="same",
+        kernel_initializer=keras.initializers.VarianceScaling(FEATURE_SCALE**2, "fan_avg", "uniform"),
+        name="to_rgb_features",
+    )(features)
+    from_frame = layers.DepthwiseConv2D(
+        1,
+        depthwise_initializer=keras.initializers.Constant(IDENTITY_GAIN),
+        bias_initializer=keras.initializers.Constant(IDENTITY_BIAS),
+        name="to_rgb_frame",
+    )(frame)
+    return from_features, from_frame
+
+
 def _split_head(features, frame, upsample: str):
     """RGB = sigmoid(up(conv3x3(features)) + a * frame + b), per channel a and b.
 
@@ -189,22 +213,26 @@ def _split_head(features, frame, upsample: str):
     concat head (see IDENTITY_GAIN). Measured as int8 at 384x384 on XNNPACK, this head
     costs ~40% of the concat head's time: full-resolution convs over 3 channels are slow there.
     """
-    from_features = layers.Conv2D(
-        3,
-        3,
-        padding="same",
-        kernel_initializer=keras.initializers.VarianceScaling(FEATURE_SCALE**2, "fan_avg", "uniform"),
-        name="to_rgb_features",
-    )
-    from_frame = layers.DepthwiseConv2D(
-        1,
-        depthwise_initializer=keras.initializers.Constant(IDENTITY_GAIN),
-        bias_initializer=keras.initializers.Constant(IDENTITY_BIAS),
-        name="to_rgb_frame",
-    )
+    from_features, from_frame = _rgb_from(features, frame)
     logits = layers.Add(name="to_rgb_logits")(
-        [Resize(2, upsample, name="dec0_up")(from_features(features)), from_frame(frame)]
+        [Resize(2, upsample, name="dec0_up")(from_features), from_frame]
     )
+    return layers.Activation("sigmoid", name="to_rgb")(logits)
+
+
+def _paint_head(features, frame, upsample: str, channels: int):
+    """RGB = sigmoid(conv3x3(relu6(conv3x3([up(reduce(features)), frame]))) + a * frame + b).
+
+    The split head's logits are bilinear upsamples of half-resolution ones, so they cannot draw
+    anything finer than ~2 px; painted strokes need a nonlinearity at full resolution that sees the
+    frame's own pixels. The features are first reduced to ``channels`` at half resolution (cheap),
+    upsampled, joined with the frame, and two 3x3 convs make the logits. Starts as a copy of the
+    frame, like the other heads.
+    """
+    reduced = layers.Conv2D(channels, 1, activation="relu6", name="paint_reduce")(features)
+    joined = layers.Concatenate(name="paint_in")([Resize(2, upsample, name="dec0_up")(reduced), frame])
+    strokes = _conv(joined, channels, "paint_conv", activation="relu6")
+    logits = layers.Add(name="to_rgb_logits")(list(_rgb_from(strokes, frame)))
     return layers.Activation("sigmoid", name="to_rgb")(logits)
 
 
@@ -227,6 +255,9 @@ def build_generator(
     frame = keras.Input((height, width, 3), name="frame")
     state_in = [keras.Input((s_h, s_w, channels), name=key) for key, _ in config.state_names()]
     style = keras.Input((config.style_dim,), name="style") if config.style_dim else None
+    film_in = style
+    if style is not None and config.style_hidden:
+        film_in = layers.Dense(config.style_hidden, activation="relu6", name="style_hidden")(style)
 
     skips = [frame]
     x = frame
@@ -241,11 +272,14 @@ def build_generator(
         state_out = _conv_lstm(x, state_in[0], state_in[1], channels)
     y = state_out[0]
     for b in range(config.res_blocks):
-        y = _res_block(y, style, channels, f"res{b}")
+        y = _res_block(y, film_in, channels, f"res{b}")
 
     for i in reversed(range(config.levels)):
         if i == 0 and config.head == "split":
             y = _split_head(y, frame, config.upsample)
+            break
+        if i == 0 and config.head == "paint":
+            y = _paint_head(y, frame, config.upsample, config.paint_channels)
             break
         y = Resize(2, config.upsample, name=f"dec{i}_up")(y)
         y = layers.Concatenate(name=f"dec{i}_skip")([y, skips[i]])

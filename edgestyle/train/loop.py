@@ -29,6 +29,26 @@ from edgestyle.train.discriminators import (
 from edgestyle.train.generator import build_generator
 from edgestyle.train.model_dir import CHECKPOINT_DIR, LOG_DIR
 
+# The loss network when none is given: Magenta's style predictor (a MobileNetV2), shipped beside
+# the models for the "any painting" mode.
+DEFAULT_LOSS_NET = "style_predict/style_predict_quantized_256.tflite"
+
+
+def resolve_loss_net(path: str | None) -> str:
+    """The loss-network file: ``path``, or the shipped Magenta predictor."""
+    if path:
+        return path
+    from edgestyle.runtime.models import models_dirs
+
+    for folder in models_dirs():
+        if (folder / DEFAULT_LOSS_NET).is_file():
+            return str(folder / DEFAULT_LOSS_NET)
+    raise EdgestyleError(
+        f"no loss network: models/{DEFAULT_LOSS_NET} is not installed; pass --loss-net FILE.tflite "
+        "(e.g. ../shared/anchors/style_predict_quantized_256.tflite) or --vgg-weights FILE.h5"
+    )
+
+
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 
 
@@ -63,6 +83,48 @@ def is_chief(strategy: tf.distribute.Strategy) -> bool:
     return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0)
 
 
+def build_extractor(config: TrainConfig):
+    """The perceptual loss network the config asks for (VGG16 when ``vgg_weights`` is set)."""
+    from edgestyle.train.perceptual import tflite_extractor, vgg_extractor
+
+    if config.vgg_weights:
+        return vgg_extractor(None if config.vgg_weights == "random" else config.vgg_weights)
+    return tflite_extractor(resolve_loss_net(config.loss_net))
+
+
+def check_loss_network(config: TrainConfig) -> None:
+    """Load the loss network once so a bad file fails before data loading, with one clear line."""
+    if not config.vgg_weights:
+        from edgestyle.train.lossnet import load_feature_network
+
+        load_feature_network(resolve_loss_net(config.loss_net))
+
+
+# The shift term's window is the crop less SHIFT_MARGIN pixels, placed anywhere inside it; the
+# clip's own outer SHIFT_EDGE pixels are left out of the comparison.
+SHIFT_MARGIN, SHIFT_EDGE = 32, 8
+PERCEPTUAL_MARGIN = 16
+
+
+def perceptual_margin(crop: int, stride: int) -> int:
+    """Pixels left out at each side of a crop before the perceptual losses see it.
+
+    With the whole crop in the statistics, the generator learnt to put the painting's missing
+    colours and contrast into a band along the frame border (zero padding tells it where that
+    is): a cheap way to match a palette that reads as a glowing frame. The statistics of the
+    interior alone give no reason to; the shift term then keeps the border like the interior.
+    """
+    return min(PERCEPTUAL_MARGIN, crop // 8 // stride * stride)
+
+
+def perceptual_frames(clip_len: int, count: int) -> list[int]:
+    """Which frames of a clip get the perceptual losses: ``count`` spread from the first (zero
+    state, as at the start of a video) to the last (the most evolved state). The loss network costs
+    more than the generator, and the temporal loss carries the look to the frames in between."""
+    count = max(1, min(count, clip_len))
+    return sorted({round(i * (clip_len - 1) / max(1, count - 1)) for i in range(count)})
+
+
 class Trainer:
     """Owns the generator, both discriminators, the style table, optimizers and checkpoints."""
 
@@ -87,7 +149,7 @@ class Trainer:
             self.patch_d = build_patch_discriminator(config.d_channels)
             self.temporal_d = build_temporal_discriminator(config.clip_len, config.d_channels)
             self.style_table = None
-            if gc.style_dim:
+            if gc.style_dim and not config.style_codes:
                 init = (
                     initial_vectors
                     if initial_vectors is not None
@@ -126,60 +188,35 @@ class Trainer:
         self._train_step = None
         self.stop_signal: int | None = None  # SIGINT/SIGTERM when fit() was interrupted
 
-    # -- perceptual mode ---------------------------------------------------------------------
+    # -- perceptual losses -------------------------------------------------------------------
     def _setup_perceptual(self, style_images: dict[int, list[np.ndarray]]) -> None:
-        """VGG features and per-style Gram targets, only when some style trains without a teacher."""
-        self.vgg = None
+        """Loss network and per-style targets, only when some style has a style image."""
+        self.perceptual = None
         if not style_images:
             return
-        from edgestyle.train.vgg import STYLE_LAYERS, build_vgg_features
+        from edgestyle.train.perceptual import PerceptualLoss
 
-        self.vgg = build_vgg_features(self.config.vgg_weights)
-        grams: dict[str, list[np.ndarray]] = {layer: [] for layer in STYLE_LAYERS}
-        for index in range(len(self.style_names)):
-            images = style_images.get(index)
-            for layer in STYLE_LAYERS:
-                if images:
-                    g = [
-                        losses.gram(self.vgg(tf.constant(im[None], tf.float32) / 255.0)[layer])
-                        for im in images
-                    ]
-                    grams[layer].append(tf.reduce_mean(tf.concat(g, 0), 0).numpy())
-                else:
-                    grams[layer].append(None)
-        self.gram_targets = {}
-        for layer, items in grams.items():
-            shape = next(g.shape for g in items if g is not None)
-            self.gram_targets[layer] = tf.constant(
-                np.stack([g if g is not None else np.zeros(shape) for g in items]), tf.float32
-            )
-
-    def _perceptual(self, frames_last, out_last, style_index, weights) -> tuple[tf.Tensor, tf.Tensor]:
-        from edgestyle.train.vgg import CONTENT_LAYER, STYLE_LAYERS
-
-        out_f = self.vgg(out_last)
-        in_f = self.vgg(frames_last)
-        c_err = tf.reduce_mean(tf.square(out_f[CONTENT_LAYER] - in_f[CONTENT_LAYER]), axis=[1, 2, 3])
-        c_norm = tf.reduce_mean(tf.square(in_f[CONTENT_LAYER]), axis=[1, 2, 3]) + 1e-6
-        content = losses._weighted_mean(c_err / c_norm, weights)
-        style = 0.0
-        for layer in STYLE_LAYERS:
-            target = tf.gather(self.gram_targets[layer], style_index)
-            err = tf.reduce_mean(tf.square(losses.gram(out_f[layer]) - target), axis=[1, 2])
-            norm = tf.reduce_mean(tf.square(target), axis=[1, 2]) + 1e-6
-            style += losses._weighted_mean(err / norm, weights)
-        return content, style / len(STYLE_LAYERS)
+        images = [(style_images.get(i) or [None])[0] for i in range(len(self.style_names))]
+        c = self.config
+        self.perceptual = PerceptualLoss(build_extractor(c), images, c.style_size, c.style_statistic, c.seed)
 
     # -- one step ----------------------------------------------------------------------------
-    def unroll(self, frames: tf.Tensor, style_index: tf.Tensor, training: bool = True) -> tf.Tensor:
+    def style_input(self, batch: dict[str, tf.Tensor]) -> tf.Tensor | None:
+        """The generator's style input for a batch: each clip's style code (code-conditioned
+        models), its learned style vector, or None (a single baked-in style)."""
+        if self.config.style_codes:
+            return batch["code"]
+        return self.style_table(batch["style"]) if self.style_table is not None else None
+
+    def unroll(self, frames: tf.Tensor, style: tf.Tensor | None, training: bool = True) -> tf.Tensor:
         """Run the generator frame by frame over clips [B,T,H,W,3] from zero state -> [B,T,H,W,3]."""
         gc = self.config.generator
         shape = tf.shape(frames)
         state_shape = tf.stack([shape[0], shape[2] // gc.stride, shape[3] // gc.stride, gc.trunk_channels])
         states = {key: tf.zeros(state_shape) for key, _ in gc.state_names()}
         inputs: dict[str, Any] = dict(states)
-        if self.style_table is not None:
-            inputs["style"] = self.style_table(style_index)
+        if style is not None:
+            inputs["style"] = style
         outs = []
         for t in range(frames.shape[1]):
             result = self.generator({**inputs, "frame": frames[:, t]}, training=training)
@@ -187,11 +224,43 @@ class Trainer:
             inputs.update({key_in: result[key_out] for key_in, key_out in gc.state_names()})
         return tf.stack(outs, axis=1)
 
+    def _shift_pair(self, frames: tf.Tensor, out: tf.Tensor, style: tf.Tensor | None) -> tf.Tensor:
+        """|G(window) - G(clip) cut to the window|: a window of the clip, moved by 0-``SHIFT_MARGIN``
+        px (not a multiple of the stride) and re-noised, must give the same output where it lies.
+
+        Two things are learnt at once: texture locked to content (the same scene point gets the same
+        stroke wherever the stride grid falls and whatever the sensor noise), and no frame-border
+        artefacts: the window's own border runs through the clip's interior, so output that depends
+        on being near an edge is penalised. Only pixels near the *clip's* border, whose reference is
+        itself border output, are left out.
+        """
+        c = self.config
+        stride = c.generator.stride
+        margin = max(stride, min(SHIFT_MARGIN, c.crop // 4 // stride * stride))  # small test crops
+        edge = min(SHIFT_EDGE, margin // 2)
+        size = c.crop - margin
+        dy, dx = tf.unstack(tf.random.uniform([2], 0, margin + 1, tf.int32))
+        window = frames[:, :, dy : dy + size, dx : dx + size]
+        noisy = tf.clip_by_value(window + tf.random.normal(tf.shape(window), stddev=c.noise), 0.0, 1.0)
+        moved = self.unroll(noisy, style)
+        reference = out[:, :, dy : dy + size, dx : dx + size]
+        rows = tf.range(size) + dy
+        cols = tf.range(size) + dx
+        inside_rows = tf.cast((rows >= edge) & (rows < c.crop - edge), tf.float32)
+        inside_cols = tf.cast((cols >= edge) & (cols < c.crop - edge), tf.float32)
+        mask = inside_rows[:, None, None] * inside_cols[None, :, None]  # [size, size, 1]
+        return tf.reduce_sum(tf.abs(moved - reference) * mask) / (
+            tf.reduce_sum(mask) * 3.0 * tf.cast(tf.size(moved) // (size * size * 3), tf.float32)
+        )
+
     def _replica_step(self, batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         c, w = self.config, self.config.weights
         replicas = float(self.strategy.num_replicas_in_sync)
         frames, targets = batch["frames"], batch["targets"]
         has_target, stable = batch["has_target"], batch["stable"]
+        has_style = batch["has_style"]
+        distilled = has_target * (1.0 - has_style)  # full-resolution distillation: teacher-only styles
+        guided = has_target * has_style  # low-pass distillation: styles with a teacher and an image
         noisy = tf.clip_by_value(frames + tf.random.normal(tf.shape(frames), stddev=c.noise), 0.0, 1.0)
         last = c.clip_len - 1
 
@@ -200,20 +269,43 @@ class Trainer:
             y = tf.concat([clip[:, 0], clip[:, last]], 0)
             return tf.concat([x, y], -1)
 
+        def lowpass(clip):
+            return tf.nn.avg_pool2d(tf.reshape(clip, [-1, c.crop, c.crop, 3]), 4, 4, "VALID")
+
+        def per_frame(mask):
+            return tf.repeat(mask, c.clip_len)
+
         pair_weights = tf.concat([tf.ones_like(stable), tf.ones_like(stable)], 0)
         with tf.GradientTape() as tape:
-            out = self.unroll(noisy, batch["style"])
+            style = self.style_input(batch)
+            out = self.unroll(noisy, style)
             terms = {
-                "l1": losses.l1(out, targets, has_target),
-                "l2": losses.l2(out, targets, has_target),
+                "l1": losses.l1(out, targets, distilled),
+                "l2": losses.l2(out, targets, distilled),
+                "lowpass": losses.l1(lowpass(out), lowpass(targets), per_frame(guided)),
                 "temporal": losses.temporal_loss(out, batch["flows"], batch["masks"]),
                 "tv": losses.tv_loss(tf.reshape(out, [-1, c.crop, c.crop, 3])),
                 "gan": losses.g_loss(self.patch_d(pairs(out), training=True), pair_weights),
                 "temporal_gan": losses.g_loss(self.temporal_d(stack_frames(out), training=True)),
             }
-            if self.vgg is not None:
-                terms["content"], terms["style"] = self._perceptual(
-                    frames[:, last], out[:, last], batch["style"], 1.0 - has_target
+            if w.shift:
+                terms["shift"] = self._shift_pair(frames, out, style)
+            if self.perceptual is not None:
+                picked = perceptual_frames(c.clip_len, c.perceptual_frames)
+                n = len(picked)
+                m = perceptual_margin(c.crop, c.generator.stride)
+                flat = [-1, c.crop - 2 * m, c.crop - 2 * m, 3]
+                terms.update(
+                    self.perceptual.terms(
+                        tf.reshape(
+                            tf.gather(out, picked, axis=1)[:, :, m : c.crop - m, m : c.crop - m], flat
+                        ),
+                        tf.reshape(
+                            tf.gather(frames, picked, axis=1)[:, :, m : c.crop - m, m : c.crop - m], flat
+                        ),
+                        tf.repeat(batch["style"], n),
+                        tf.repeat(has_style, n),
+                    )
                 )
             g_total = tf.add_n([getattr(w, k) * v for k, v in terms.items()])
             scaled = g_total / replicas
@@ -283,7 +375,10 @@ class Trainer:
         variables += [*self.opt_g.variables, *self.opt_d.variables]
         if self.style_table is not None:
             variables += list(self.style_table.weights)
-        return sum(int(np.prod(v.shape)) * np.dtype(getattr(v.dtype, "as_numpy_dtype", v.dtype)).itemsize for v in variables)
+        return sum(
+            int(np.prod(v.shape)) * np.dtype(getattr(v.dtype, "as_numpy_dtype", v.dtype)).itemsize
+            for v in variables
+        )
 
     def style_vectors(self) -> dict[str, list[float]] | None:
         if self.style_table is None:
@@ -346,7 +441,7 @@ class Trainer:
         """Progress bar, TensorBoard scalars and images, periodic checkpoint; True if it saved one."""
         c = self.config
         bar.update(1)
-        shown = ("l1", "temporal", "gan", "d_spatial", "style")
+        shown = ("l1", "lowpass", "temporal", "shift", "style", "colour")
         bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items() if k in shown})
         if step % c.log_every == 0 or step == 1:
             with writer.as_default(step=step):
@@ -377,7 +472,8 @@ class Trainer:
     def _log_images(self, writer, dist_batch, step: int) -> None:
         """An input | target | output strip of the first clip of this replica's batch."""
         batch = {k: self.strategy.experimental_local_results(v)[0] for k, v in dist_batch.items()}
-        out = self.unroll(batch["frames"][:1], batch["style"][:1], training=False)
+        first = {k: v[:1] for k, v in batch.items()}
+        out = self.unroll(first["frames"], self.style_input(first), training=False)
         strip = tf.concat([batch["frames"][0], batch["targets"][0], out[0]], axis=2)  # T rows of 3 panels
         with writer.as_default(step=step):
             tf.summary.image("clip/input_target_output", strip, max_outputs=self.config.clip_len)

@@ -78,7 +78,7 @@ def train_model(
     identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
     _check_resume(out, identity, fresh)
     teachers = {i: load_teacher(s.teacher, s.style_image) for i, s in enumerate(styles) if s.teacher}
-    style_images = {i: [read_rgb(s.style_image)] for i, s in enumerate(styles) if not s.teacher}
+    style_images = {i: [read_rgb(s.style_image)] for i, s in enumerate(styles) if s.style_image}
 
     min_side = int(config.crop * 1.25) + 1
     options = DataOptions(max_side=config.max_side, fps=config.fps)
@@ -135,6 +135,10 @@ def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: Tr
     for s in styles:
         if s.style_image and not Path(s.style_image).is_file():
             raise EdgestyleError(f"style image not found: {s.style_image}")
+    if any(s.style_image for s in styles):
+        from edgestyle.train.loop import check_loss_network
+
+        check_loss_network(config)
     return out
 
 
@@ -147,21 +151,27 @@ def _style_targets(
     sides: tuple[int, int],
     progress: bool,
 ) -> list[Any]:
-    """Per style: the teacher's frames (cached on disk), or the style image for a perceptual style."""
+    """Per style: the teacher's frames (cached on disk) and/or its picture, fitted to the working
+    resolution (the discriminator's "real" clips for a style without a teacher)."""
     from edgestyle.teachers import CachedTeacher
     from edgestyle.train.data import StyleTargets, _fit, teacher_targets
 
     max_side, min_side = sides
     targets = []
     for i, s in enumerate(styles):
+        fitted = [_fit(im, max_side, min_side) for im in style_images.get(i, [])] or None
         if i in teachers:
             teacher = CachedTeacher(teachers[i], cache)
             with _bar(sources.n_frames, f"teacher {s.name}", progress) as bar:
-                targets.append(teacher_targets(s.name, teacher, sources, progress=bar.update))
-            _say(f"style {s.name}: teacher {teacher.name} ({teacher.misses} computed, {teacher.hits} cached)")
+                target = teacher_targets(s.name, teacher, sources, progress=bar.update)
+            target.style_images = fitted
+            targets.append(target)
+            how = "low-pass distillation + perceptual" if fitted else "distillation"
+            _say(
+                f"style {s.name}: {how}, teacher {teacher.name} ({teacher.misses} computed, {teacher.hits} cached)"
+            )
         else:
-            style_images[i] = [_fit(im, max_side, min_side) for im in style_images[i]]
-            targets.append(StyleTargets(s.name, style_images=style_images[i]))
+            targets.append(StyleTargets(s.name, style_images=fitted))
             _say(f"style {s.name}: perceptual, style image {s.style_image}")
     return targets
 

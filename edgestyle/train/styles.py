@@ -39,7 +39,14 @@ def parse_style(text: str) -> StyleSource:
         return StyleSource(name, style_image=spec.removeprefix("image:"))
     if "@" not in spec and Path(spec).suffix.lower() in IMAGE_SUFFIXES:
         return StyleSource(name, style_image=spec)
-    return StyleSource(name, teacher=spec)
+    return StyleSource(name, teacher=spec, style_image=_teacher_style_image(spec))
+
+
+def _teacher_style_image(spec: str) -> str | None:
+    """The ``@IMAGE`` of a teacher spec such as ``magenta:DIR@IMAGE`` (its style image)."""
+    from edgestyle.teachers import split_spec
+
+    return split_spec(spec)[1]
 
 
 def collect_styles(styles: list[str], teacher: str | None, style_image: str | None) -> list[StyleSource]:
@@ -76,3 +83,42 @@ def initial_vectors(features: list[np.ndarray | None], dim: int, seed: int) -> n
             v = rng.normal(size=dim)
         out.append(v / (v.std() + 1e-8))
     return np.asarray(out, np.float32).reshape(len(features), dim)
+
+
+# -- style codes (code-conditioned models) ---------------------------------------------------------
+
+
+def picture_views(rgb: np.ndarray, count: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """The whole picture, then ``count - 1`` random square crops (half to all of its short side,
+    sometimes mirrored): the style code of one painting varies with what the predictor sees, and
+    training on that spread teaches the generator the code -> look mapping, not one code."""
+    h, w = rgb.shape[:2]
+    views = [rgb]
+    for _ in range(max(0, count - 1)):
+        side = int(min(h, w) * rng.uniform(0.5, 1.0))
+        y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+        view = rgb[y : y + side, x : x + side]
+        views.append(np.ascontiguousarray(view[:, ::-1] if rng.random() < 0.5 else view))
+    return views
+
+
+def colour_variant(rgb: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The same painting with its palette moved: hue rotated by 40-320 degrees, saturation scaled
+    0.7-1.3x. Strokes and composition stay; palette and code change, so a code-conditioned
+    generator learns to follow the palette a code describes instead of memorising three."""
+    import cv2
+
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV).astype(np.int32)
+    hsv[..., 0] = (hsv[..., 0] + int(rng.uniform(20, 160))) % 180  # OpenCV hue is 0-179
+    hsv[..., 1] = np.clip(hsv[..., 1] * rng.uniform(0.7, 1.3), 0, 255)
+    return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB)
+
+
+def style_codes(predictor, pictures: list[np.ndarray], views: int, seed: int) -> np.ndarray:
+    """[V, D] codes of ``views`` views spread over ``pictures`` (a painting, or a filter's outputs)."""
+    rng = np.random.default_rng(seed)
+    per_picture = max(1, -(-views // len(pictures)))
+    codes = [
+        predictor.code(view) for picture in pictures for view in picture_views(picture, per_picture, rng)
+    ]
+    return np.stack(codes[: max(views, len(pictures))]).astype(np.float32)

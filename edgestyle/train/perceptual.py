@@ -1,0 +1,205 @@
+"""Perceptual losses: content, style statistics and palette, against a style image.
+
+Per-pixel distillation from a per-frame teacher whose fine texture crawls teaches the *average*
+texture, which is blur (benchmarks/fidelity_ceiling.py). Statistics are indifferent to where a
+stroke lies, so they let a stable student paint strokes of its own:
+
+* **style**: the distribution of a frozen feature network's activations at its taps (ReLU outputs
+  at 1/2-1/16), matched either by a sliced Wasserstein distance over random projections (``swd``,
+  Heitz et al. 2021: the whole distribution, not just second moments, so strokes come out crisp
+  rather than as a tint) or by Gram matrices (``gram``, Gatys et al.); each tap's term is
+  normalised by its target's energy so layers of any size weigh alike;
+* **content**: the content tap of the output against the input's, normalised the same way;
+* **colour**: sliced Wasserstein distance between the output's pixel colours and the style
+  image's (the painting's palette, which Gram matrices of ReLU features only loosely pin down).
+
+Targets are computed once per style image, scaled so its short side is ``style_size`` pixels (the
+scale at which its strokes should appear in frames of about that size).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from edgestyle.train import losses
+
+COLOUR_DIRECTIONS = 16
+COLOUR_QUANTILES = 256
+COLOUR_STRIDE = 4
+STYLE_SAMPLES = 1024  # feature vectors per style and tap for the sliced Wasserstein target (and
+# at most this many output positions per image are compared)
+STYLE_DIRECTIONS = 32  # random projections per tap and step
+STYLE_STATS = ("swd", "gram")
+FeatureFn = Callable[[tf.Tensor], dict[str, tf.Tensor]]
+
+
+@dataclass
+class FeatureExtractor:
+    """A frozen network: RGB [0, 1] -> {tap: features}, with which taps mean style and content."""
+
+    features: FeatureFn
+    style_taps: list[str]
+    content_tap: str
+    name: str
+
+
+def tflite_extractor(path: str, style_taps: list[str] | None = None, content_tap: str | None = None):
+    from edgestyle.train.lossnet import load_feature_network
+
+    net = load_feature_network(path, style_taps, content_tap)
+    return FeatureExtractor(net, net.style_taps, net.content_tap, f"tflite:{path}")
+
+
+def vgg_extractor(weights: str | None):
+    from edgestyle.train.vgg import CONTENT_LAYER, STYLE_LAYERS, build_vgg_features
+
+    return FeatureExtractor(
+        build_vgg_features(weights), list(STYLE_LAYERS), CONTENT_LAYER, f"vgg16:{weights or 'random'}"
+    )
+
+
+def colour_directions(seed: int = 0) -> np.ndarray:
+    """[3, K] unit directions in RGB: the three axes, luminance, then fixed random ones."""
+    rng = np.random.default_rng(seed)
+    fixed = [np.eye(3)[i] for i in range(3)] + [np.ones(3) / np.sqrt(3)]
+    extra = rng.standard_normal((COLOUR_DIRECTIONS - len(fixed), 3))
+    d = np.concatenate([np.stack(fixed), extra / np.linalg.norm(extra, axis=1, keepdims=True)])
+    return d.T.astype(np.float32)
+
+
+def _quantiles(values: np.ndarray, count: int) -> np.ndarray:
+    """Sorted values resampled at ``count`` evenly spaced quantiles, per column."""
+    q = np.linspace(0.0, 1.0, count)
+    return np.stack([np.quantile(values[:, k], q) for k in range(values.shape[1])], axis=1)
+
+
+def scaled_style_image(rgb: np.ndarray, short_side: int) -> np.ndarray:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    f = short_side / min(h, w)
+    size = (max(8, round(w * f)), max(8, round(h * f)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC)
+
+
+class PerceptualLoss:
+    """Per-style targets and the loss terms; styles without a style image get zero targets (and
+    zero weight in the trainer's masks)."""
+
+    def __init__(
+        self,
+        extractor: FeatureExtractor,
+        style_images: list[np.ndarray | None],
+        style_size: int = 384,
+        statistic: str = "swd",
+        seed: int = 0,
+    ):
+        if statistic not in STYLE_STATS:
+            raise ValueError(f"style statistic must be one of {STYLE_STATS}, not {statistic!r}")
+        self.extractor, self.statistic = extractor, statistic
+        self.directions = tf.constant(colour_directions())
+        rng = np.random.default_rng(seed)
+        targets: dict[str, list[np.ndarray | None]] = {t: [] for t in extractor.style_taps}
+        colours: list[np.ndarray | None] = []
+        for image in style_images:
+            if image is None:
+                colours.append(None)
+                for tap in targets:
+                    targets[tap].append(None)
+                continue
+            scaled = scaled_style_image(image, style_size).astype(np.float32) / 255.0
+            feats = extractor.features(tf.constant(scaled[None]))
+            for tap in targets:
+                f = feats[tap].numpy()[0]
+                if statistic == "gram":
+                    targets[tap].append(losses.gram(feats[tap]).numpy()[0])
+                else:
+                    rows = f.reshape(-1, f.shape[-1])
+                    pick = rng.choice(len(rows), STYLE_SAMPLES, replace=len(rows) < STYLE_SAMPLES)
+                    targets[tap].append(rows[pick])
+            pixels = scaled.reshape(-1, 3) @ colour_directions()
+            colours.append(_quantiles(pixels, COLOUR_QUANTILES))
+        if all(c is None for c in colours):
+            raise ValueError("PerceptualLoss needs at least one style image")
+        # gram: [S, C, C] per tap; swd: [S, STYLE_SAMPLES, C] feature vectors per tap
+        self.style_targets = {tap: tf.constant(_stack_or_zeros(items)) for tap, items in targets.items()}
+        self.energy = {  # mean squared activation of each style's features: the swd term's scale
+            tap: tf.reduce_mean(tf.square(t), axis=[1, 2]) + 1e-6 for tap, t in self.style_targets.items()
+        }
+        self.colour_targets = tf.constant(_stack_or_zeros(colours), tf.float32)  # [S, Q, K]
+
+    def terms(self, outputs: tf.Tensor, inputs: tf.Tensor, style_index: tf.Tensor, weights: tf.Tensor):
+        """{content, style, colour} for images [N,H,W,3]; ``style_index``/``weights`` are [N]."""
+        taps = self.extractor
+        out_f = taps.features(outputs)
+        in_f = taps.features(inputs)
+        c_out, c_in = out_f[taps.content_tap], tf.stop_gradient(in_f[taps.content_tap])
+        c_err = tf.reduce_mean(tf.square(c_out - c_in), axis=[1, 2, 3])
+        c_norm = tf.reduce_mean(tf.square(c_in), axis=[1, 2, 3]) + 1e-6
+        style = 0.0
+        for tap in taps.style_taps:
+            per_image = (
+                self._gram(out_f[tap], tap, style_index)
+                if self.statistic == "gram"
+                else (self._swd(out_f[tap], tap, style_index))
+            )
+            style += losses._weighted_mean(per_image, weights)
+        return {
+            "content": losses._weighted_mean(c_err / c_norm, weights),
+            "style": style / len(taps.style_taps),
+            "colour": losses._weighted_mean(self._colour(outputs, style_index), weights),
+        }
+
+    def _gram(self, features: tf.Tensor, tap: str, style_index: tf.Tensor) -> tf.Tensor:
+        target = tf.gather(self.style_targets[tap], style_index)
+        err = tf.reduce_mean(tf.square(losses.gram(features) - target), axis=[1, 2])
+        return err / (tf.reduce_mean(tf.square(target), axis=[1, 2]) + 1e-8)
+
+    def _swd(self, features: tf.Tensor, tap: str, style_index: tf.Tensor) -> tf.Tensor:
+        """Sliced Wasserstein (squared, per image) between the output's feature vectors and the
+        style's, on fresh random directions every call, relative to the style's feature energy.
+
+        Sorting is the cost: at most STYLE_SAMPLES output positions (a strided grid with a random
+        offset) are sorted, and each style's targets are projected once per call, not per image.
+        """
+        stride = max(1, int(np.sqrt(features.shape[1] * features.shape[2] / STYLE_SAMPLES)))
+        if stride > 1:
+            dy, dx = tf.unstack(tf.random.uniform([2], 0, stride, tf.int32))
+            features = features[:, dy::stride, dx::stride]
+        n, channels = tf.shape(features)[0], features.shape[-1]
+        directions = tf.random.normal([channels, STYLE_DIRECTIONS])
+        directions = directions / tf.norm(directions, axis=0, keepdims=True)
+        ours = tf.sort(tf.reshape(features, [n, -1, channels]) @ directions, axis=1)  # [N, P, K]
+        theirs = tf.sort(self.style_targets[tap] @ directions, axis=1)  # [S, M, K]
+        index = tf.cast(tf.round(tf.linspace(0.0, float(STYLE_SAMPLES - 1), tf.shape(ours)[1])), tf.int32)
+        theirs = tf.gather(tf.gather(theirs, index, axis=1), style_index)  # the style's quantiles
+        err = tf.reduce_mean(tf.square(ours - theirs), axis=[1, 2])
+        return err / tf.gather(self.energy[tap], style_index)
+
+    def _colour(self, images: tf.Tensor, style_index: tf.Tensor) -> tf.Tensor:
+        """Per image: mean |sorted projections - style quantiles| over directions (sliced W1).
+
+        Sorting every pixel cost more than the rest of a training step; one pixel in
+        ``COLOUR_STRIDE``^2, on a grid with a random offset per call, estimates the same quantiles.
+        """
+        n = tf.shape(images)[0]
+        dy, dx = tf.unstack(tf.random.uniform([2], 0, COLOUR_STRIDE, tf.int32))
+        grid = images[:, dy::COLOUR_STRIDE, dx::COLOUR_STRIDE]
+        pixels = tf.reshape(grid, [n, -1, 3]) @ self.directions  # [N, P, K]
+        ranked = tf.sort(pixels, axis=1)
+        count = tf.shape(ranked)[1]
+        index = tf.cast(
+            tf.round(tf.linspace(0.0, tf.cast(count - 1, tf.float32), COLOUR_QUANTILES)), tf.int32
+        )
+        sampled = tf.gather(ranked, index, axis=1)  # [N, Q, K]
+        target = tf.gather(self.colour_targets, style_index)
+        return tf.reduce_mean(tf.abs(sampled - target), axis=[1, 2])
+
+
+def _stack_or_zeros(items: list[np.ndarray | None]) -> np.ndarray:
+    shape = next(i.shape for i in items if i is not None)
+    return np.stack([i if i is not None else np.zeros(shape, np.float32) for i in items]).astype(np.float32)
