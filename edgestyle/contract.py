@@ -66,6 +66,9 @@ class StyleSpec:
     names: list[str] = field(default_factory=list)
     vectors: list[list[float]] = field(default_factory=list)
     default: str | None = None
+    # Set when the input is a style *code*: the predictor that turns a picture into one
+    # ({"predictor": file name, "sha256", "input_size", "dim"}); named vectors are codes too.
+    code: dict[str, Any] | None = None
 
     def vector(self, name: str) -> list[float]:
         if name not in self.names:

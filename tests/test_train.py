@@ -146,6 +146,34 @@ def test_perceptual_mode_with_an_lstm_cell(train_data, tmp_path, network) -> Non
     assert meta["style"] is None and meta["baked_style"] == "s" and len(meta["states"]) == 2
 
 
+@pytest.mark.slow
+def test_code_conditioned_training_with_colour_variants_and_a_filter_style(train_data, tmp_path) -> None:
+    """Style input = the shipped predictor's code; a painting, two palette variants of it and the
+    cartoon filter (perceptual terms against its own outputs); only named styles are stored."""
+    from edgestyle.runtime.style_code import StylePredictor
+
+    style = tmp_path / "painting.png"
+    cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
+    config = tiny_train_config(max_steps=2, loss_net=str(TINY_FEATURES), style_codes=True)
+    config.style_views, config.style_variants, config.teacher_pictures = 3, 2, 2
+    summary = train_model(
+        [str(train_data / "stills")],
+        tmp_path / "m",
+        [StyleSource("paint", style_image=str(style)), StyleSource("cartoon", teacher="cartoon")],
+        config,
+        progress=False,
+    )
+    assert summary["final_losses"]["style"] > 0 and summary["final_losses"]["l1"] > 0
+    meta = json.loads((tmp_path / "m" / "edgestyle.json").read_text())
+    predictor = StylePredictor()
+    assert meta["style"]["names"] == ["paint", "cartoon"] and meta["style"]["dim"] == predictor.dim
+    assert meta["style"]["code"]["predictor"] == predictor.path.name
+    painting_code = predictor.code(cv2.cvtColor(cv2.imread(str(style)), cv2.COLOR_BGR2RGB))
+    np.testing.assert_allclose(meta["style"]["vectors"][0], painting_code, rtol=1e-5, atol=1e-5)
+    model, _ = load_model_dir(tmp_path / "m")
+    assert model.get_layer("style_hidden").units == 32
+
+
 def test_a_bad_loss_network_fails_before_training_with_one_line(train_data, tmp_path) -> None:
     style = tmp_path / "style.png"
     cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])

@@ -46,6 +46,7 @@ def build_contract(
             names=list(table["names"]),
             vectors=[list(map(float, v)) for v in table["vectors"]],
             default=table.get("default"),
+            code=table.get("code"),
         )
     meta = source.meta
     return ModelContract(

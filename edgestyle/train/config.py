@@ -68,6 +68,11 @@ class TrainConfig:
     # picture, see runtime/style_code.py) instead of a learned vector per style name.
     style_codes: bool = False
     style_views: int = 32  # random crops/scales per style picture whose codes training draws from
+    predictor: str | None = None  # style predictor .tflite for the codes (None: the shipped one)
+    style_variants: int = 0  # palette-shifted copies of each painting, trained as extra styles
+    # > 0: a style with a teacher but no picture gets perceptual terms against this many of its
+    # teacher's outputs (the cartoon filter's flat regions and outlines, not only its pixels)
+    teacher_pictures: int = 0
     perceptual_frames: int = 2  # frames per clip that get the perceptual losses (first and last)
 
     def __post_init__(self) -> None:

@@ -151,8 +151,12 @@ class StyleTargets:
     name: str
     stills: list[np.ndarray] | None = None  # teacher output per still (distillation)
     sequences: list[list[np.ndarray]] | None = None  # teacher output per sequence frame
-    style_images: list[np.ndarray] | None = None  # perceptual losses: the style image(s), with or without a teacher
+    style_images: list[np.ndarray] | None = (
+        None  # perceptual losses: the style image(s), with or without a teacher
+    )
     codes: np.ndarray | None = None  # [V, D] style codes of views of the style's picture (code conditioning)
+    # perceptual targets of a style without a picture: some of its teacher's outputs (a filter's look)
+    perceptual_images: list[np.ndarray] | None = None
 
     @property
     def distilled(self) -> bool:
@@ -201,6 +205,7 @@ def clip_signature(options: ClipOptions, code_dim: int = 0) -> dict[str, tuple[t
         "style": ((), "int32"),
         "has_target": ((), "float32"),
         "has_style": ((), "float32"),
+        "has_picture": ((), "float32"),
         "stable": ((), "float32"),
     }
 
@@ -304,7 +309,8 @@ class ClipSampler:
             "masks": masks.astype(np.float32),
             "style": np.int32(style_index),
             "has_target": np.float32(style.distilled),
-            "has_style": np.float32(bool(style.style_images)),
+            "has_style": np.float32(bool(style.style_images or style.perceptual_images)),
+            "has_picture": np.float32(bool(style.style_images)),
             "stable": np.float32(stable),
         }
 

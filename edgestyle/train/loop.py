@@ -196,7 +196,7 @@ class Trainer:
             return
         from edgestyle.train.perceptual import PerceptualLoss
 
-        images = [(style_images.get(i) or [None])[0] for i in range(len(self.style_names))]
+        images = [style_images.get(i) for i in range(len(self.style_names))]
         c = self.config
         self.perceptual = PerceptualLoss(build_extractor(c), images, c.style_size, c.style_statistic, c.seed)
 
@@ -258,9 +258,9 @@ class Trainer:
         replicas = float(self.strategy.num_replicas_in_sync)
         frames, targets = batch["frames"], batch["targets"]
         has_target, stable = batch["has_target"], batch["stable"]
-        has_style = batch["has_style"]
-        distilled = has_target * (1.0 - has_style)  # full-resolution distillation: teacher-only styles
-        guided = has_target * has_style  # low-pass distillation: styles with a teacher and an image
+        has_style, has_picture = batch["has_style"], batch["has_picture"]
+        distilled = has_target * (1.0 - has_picture)  # full-resolution distillation: no picture of its own
+        guided = has_target * has_picture  # low-pass distillation: styles with a teacher and a picture
         noisy = tf.clip_by_value(frames + tf.random.normal(tf.shape(frames), stddev=c.noise), 0.0, 1.0)
         last = c.clip_len - 1
 

@@ -32,8 +32,11 @@ KEPT_DIRS = (CHECKPOINT_DIR, LOG_DIR)  # training state carried over when the di
 MACS_SIZE = 384  # MACs are quoted per 384x384 frame, the size of the Magenta peer
 
 
-def style_table(config, styles: dict[str, Any] | None, default: str | None = None) -> dict[str, Any] | None:
-    """The ``style`` entry of the metadata: names, vectors (lists of floats) and the default name."""
+def style_table(
+    config, styles: dict[str, Any] | None, default: str | None = None, code: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The ``style`` entry of the metadata: names, vectors (lists of floats), the default name,
+    and for a code-conditioned model the predictor its codes come from."""
     if not config.style_dim or not styles:
         return None
     names = list(styles)
@@ -41,7 +44,8 @@ def style_table(config, styles: dict[str, Any] | None, default: str | None = Non
     for n, v in zip(names, vectors, strict=True):
         if len(v) != config.style_dim:
             raise ValueError(f"style {n!r} has {len(v)} values, the generator takes {config.style_dim}")
-    return {"dim": config.style_dim, "names": names, "vectors": vectors, "default": default or names[0]}
+    table = {"dim": config.style_dim, "names": names, "vectors": vectors, "default": default or names[0]}
+    return {**table, "code": code} if code else table
 
 
 def build_metadata(
@@ -53,6 +57,7 @@ def build_metadata(
     default_style: str | None = None,
     teacher: Any = None,
     baked_style: str | None = None,
+    style_code: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     from edgestyle import __version__
     from edgestyle.train.macs import generator_cost
@@ -65,7 +70,7 @@ def build_metadata(
         "generator": config.to_dict(),
         "stride": config.stride,
         "frame": {"input": "frame", "output": "stylized", "channels": "RGB", "value_range": [0.0, 1.0]},
-        "style": style_table(config, styles, default_style),
+        "style": style_table(config, styles, default_style, style_code),
         "baked_style": baked_style,  # the one style of a model without a style input
         "states": [
             {
@@ -105,13 +110,22 @@ def save_model_dir(
     teacher: Any = None,
     baked_style: str | None = None,
     export_saved_model: bool = True,
+    style_code: dict[str, Any] | None = None,
 ) -> Path:
     """Write a complete model directory atomically; existing ``checkpoints/`` and ``logs/`` are carried over."""
     from edgestyle.atomic import atomic_dir
 
     target = Path(path)
     meta = build_metadata(
-        model, config, styles, training_info, name or target.name, default_style, teacher, baked_style
+        model,
+        config,
+        styles,
+        training_info,
+        name or target.name,
+        default_style,
+        teacher,
+        baked_style,
+        style_code,
     )
     with atomic_dir(target) as tmp:
         model.save(tmp / KERAS_FILE)

@@ -93,11 +93,13 @@ class PerceptualLoss:
     def __init__(
         self,
         extractor: FeatureExtractor,
-        style_images: list[np.ndarray | None],
+        style_images: list[list[np.ndarray] | None],
         style_size: int = 384,
         statistic: str = "swd",
         seed: int = 0,
     ):
+        """``style_images[i]``: the picture(s) of style i, pooled into one target (several for a
+        style given by a filter's outputs rather than one painting); None: no perceptual terms."""
         if statistic not in STYLE_STATS:
             raise ValueError(f"style statistic must be one of {STYLE_STATS}, not {statistic!r}")
         self.extractor, self.statistic = extractor, statistic
@@ -105,23 +107,22 @@ class PerceptualLoss:
         rng = np.random.default_rng(seed)
         targets: dict[str, list[np.ndarray | None]] = {t: [] for t in extractor.style_taps}
         colours: list[np.ndarray | None] = []
-        for image in style_images:
-            if image is None:
+        for images in style_images:
+            if not images:
                 colours.append(None)
                 for tap in targets:
                     targets[tap].append(None)
                 continue
-            scaled = scaled_style_image(image, style_size).astype(np.float32) / 255.0
-            feats = extractor.features(tf.constant(scaled[None]))
+            scaled = [scaled_style_image(im, style_size).astype(np.float32) / 255.0 for im in images]
+            feats = [extractor.features(tf.constant(im[None])) for im in scaled]
             for tap in targets:
-                f = feats[tap].numpy()[0]
                 if statistic == "gram":
-                    targets[tap].append(losses.gram(feats[tap]).numpy()[0])
+                    targets[tap].append(np.mean([losses.gram(f[tap]).numpy()[0] for f in feats], axis=0))
                 else:
-                    rows = f.reshape(-1, f.shape[-1])
+                    rows = np.concatenate([f[tap].numpy()[0].reshape(-1, f[tap].shape[-1]) for f in feats])
                     pick = rng.choice(len(rows), STYLE_SAMPLES, replace=len(rows) < STYLE_SAMPLES)
                     targets[tap].append(rows[pick])
-            pixels = scaled.reshape(-1, 3) @ colour_directions()
+            pixels = np.concatenate([im.reshape(-1, 3) for im in scaled]) @ colour_directions()
             colours.append(_quantiles(pixels, COLOUR_QUANTILES))
         if all(c is None for c in colours):
             raise ValueError("PerceptualLoss needs at least one style image")

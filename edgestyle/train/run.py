@@ -69,16 +69,18 @@ def train_model(
     """Train and write ``out`` (a model directory); returns the run summary."""
     from edgestyle.preflight import check_free_space
     from edgestyle.teachers import load_teacher, read_rgb
+    from edgestyle.train.conditioning import attach_codes, perceptual_pictures, with_colour_variants
     from edgestyle.train.data import DataOptions, load_sources, make_dataset
     from edgestyle.train.loop import Trainer, make_strategy
     from edgestyle.train.macs import generator_cost
 
     out = _check_request(out, styles, config)
+    pictures = {i: [read_rgb(s.style_image)] for i, s in enumerate(styles) if s.style_image}
+    styles, pictures = with_colour_variants(styles, pictures, config.style_variants, config.seed)
     names = [s.name for s in styles]
     identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
     _check_resume(out, identity, fresh)
     teachers = {i: load_teacher(s.teacher, s.style_image) for i, s in enumerate(styles) if s.teacher}
-    style_images = {i: [read_rgb(s.style_image)] for i, s in enumerate(styles) if s.style_image}
 
     min_side = int(config.crop * 1.25) + 1
     options = DataOptions(max_side=config.max_side, fps=config.fps)
@@ -87,17 +89,19 @@ def train_model(
     _say(f"data: {sources.summary()}")
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     targets = _style_targets(
-        styles, teachers, style_images, sources, cache, (config.max_side, min_side), progress
+        styles, teachers, pictures, sources, cache, (config.max_side, min_side), progress
     )
+    pictures = perceptual_pictures(pictures, targets, config)
+    codes = attach_codes(names, targets, pictures, config) if config.style_codes else None
     sampler = _clip_sampler(sources, targets, config)
-    vectors = _initial_style_vectors(styles, teachers, config)
+    vectors = None if config.style_codes else _initial_style_vectors(styles, teachers, config)
     _record_run(out, identity)
 
     macs, params = generator_cost(config.generator)
     _say(
         f"generator: {macs / 1e9:.3f} GMAC per 384x384 frame, {params:,} parameters, cell {config.generator.cell}"
     )
-    trainer = Trainer(config, names, vectors, out, make_strategy(strategy), style_images=dict(style_images))
+    trainer = Trainer(config, names, vectors, out, make_strategy(strategy), style_images=pictures)
     # Room for two kept checkpoints and one being written, plus the model directory's swap.
     check_free_space(out, 3 * trainer.checkpoint_bytes() + 16 * params, out / "checkpoints")
     start = trainer.restore()
@@ -113,7 +117,7 @@ def train_model(
     summary = trainer.fit(dataset_fn, on_step=on_step, progress=progress)
     history = summary.pop("history")
     if trainer.chief:
-        _save(out, trainer, config, summary, (data, sources), styles, teachers)
+        _save(out, trainer, config, summary, (data, sources), styles, teachers, codes)
     summary["history"] = history
     summary["macs_per_frame"], summary["params"] = macs, params
     return summary
@@ -130,7 +134,12 @@ def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: Tr
         raise EdgestyleError(f"--out {out} exists and is not a directory")
     check_output_folder(out)  # read-only or full: say so before minutes of data loading
     config.validate()
-    if len(styles) == 1:
+    if config.style_codes:  # the style input is the predictor's code, whatever the number of styles
+        from edgestyle.runtime.style_code import StylePredictor
+
+        config.generator.style_dim = StylePredictor(config.predictor).dim
+        config.generator.style_hidden = config.generator.style_hidden or 32
+    elif len(styles) == 1:
         config.generator.style_dim = 0  # one style: bake it in, no style input
     for s in styles:
         if s.style_image and not Path(s.style_image).is_file():
@@ -200,28 +209,34 @@ def _initial_style_vectors(styles: list[StyleSource], teachers, config: TrainCon
     return initial_vectors(features, config.generator.style_dim, config.seed)
 
 
-def _save(out: Path, trainer, config: TrainConfig, summary, data_and_sources, styles, teachers) -> None:
-    """The model directory: generator, style table, config and provenance of the run."""
+def _save(
+    out: Path, trainer, config: TrainConfig, summary, data_and_sources, styles, teachers, codes
+) -> None:
+    """The model directory: generator, style table (learned vectors or codes), config and
+    provenance of the run; colour variants are training material, not named styles."""
+    from edgestyle.train.conditioning import VARIANT_MARK, predictor_info
     from edgestyle.train.model_dir import save_model_dir
 
     data, sources = data_and_sources
-    names = [s.name for s in styles]
+    named = [s for s in styles if VARIANT_MARK not in s.name]
     info = {
         "config": config.to_dict(),
         "run": summary,
         "data": {"paths": [str(p) for p in data], "summary": sources.summary()},
-        "styles": [{"name": s.name, "teacher": s.teacher, "style_image": s.style_image} for s in styles],
+        "styles": [{"name": s.name, "teacher": s.teacher, "style_image": s.style_image} for s in named],
         "strategy": type(trainer.strategy).__name__,
         "replicas": trainer.strategy.num_replicas_in_sync,
     }
     teacher_info = [dict(teachers[i].info, style=styles[i].name) for i in teachers] or None
+    vectors = codes if codes is not None else trainer.style_vectors()
     save_model_dir(
         out,
         trainer.generator,
         config.generator,
-        trainer.style_vectors(),
+        {k: v for k, v in vectors.items() if VARIANT_MARK not in k} if vectors else None,
         info,
-        default_style=names[0],
+        default_style=named[0].name,
         teacher=teacher_info,
-        baked_style=names[0] if config.generator.style_dim == 0 else None,
+        baked_style=named[0].name if config.generator.style_dim == 0 else None,
+        style_code=predictor_info(config) if config.style_codes else None,
     )
