@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import keras
+import numpy as np
 from keras import layers
 
 from edgestyle.train.layers import Resize
@@ -184,10 +185,12 @@ def _start_near_identity(to_rgb) -> None:
 # int8 scale: int8 vs float fell to 32.9 dB on Sintel).
 
 
-def _rgb_from(features, frame):
-    """Sum of a small 3x3 conv of ``features`` to RGB logits and a per-channel affine of the frame
-    (a 1x1 depthwise conv starting at IDENTITY_GAIN/IDENTITY_BIAS): the output starts as a copy of
-    the frame and training learns the stylization as a change to it."""
+def _rgb_from(features, frame, mix_colours: bool = False):
+    """Sum of a small 3x3 conv of ``features`` to RGB logits and an affine map of the frame
+    starting at IDENTITY_GAIN/IDENTITY_BIAS: the output starts as a copy of the frame and training
+    learns the stylization as a change to it. The frame's map is per channel (1x1 depthwise), or
+    with ``mix_colours`` a full 3x3 colour matrix (1x1 conv), so a palette can move green grass
+    to a painting's blues at the full resolution of the frame."""
     from_features = layers.Conv2D(
         3,
         3,
@@ -195,12 +198,21 @@ def _rgb_from(features, frame):
         kernel_initializer=keras.initializers.VarianceScaling(FEATURE_SCALE**2, "fan_avg", "uniform"),
         name="to_rgb_features",
     )(features)
-    from_frame = layers.DepthwiseConv2D(
-        1,
-        depthwise_initializer=keras.initializers.Constant(IDENTITY_GAIN),
-        bias_initializer=keras.initializers.Constant(IDENTITY_BIAS),
-        name="to_rgb_frame",
-    )(frame)
+    if mix_colours:
+        from_frame = layers.Conv2D(
+            3,
+            1,
+            kernel_initializer=keras.initializers.Constant(IDENTITY_GAIN * np.eye(3).reshape(1, 1, 3, 3)),
+            bias_initializer=keras.initializers.Constant(IDENTITY_BIAS),
+            name="to_rgb_frame",
+        )(frame)
+    else:
+        from_frame = layers.DepthwiseConv2D(
+            1,
+            depthwise_initializer=keras.initializers.Constant(IDENTITY_GAIN),
+            bias_initializer=keras.initializers.Constant(IDENTITY_BIAS),
+            name="to_rgb_frame",
+        )(frame)
     return from_features, from_frame
 
 
@@ -226,13 +238,13 @@ def _paint_head(features, frame, upsample: str, channels: int):
     The split head's logits are bilinear upsamples of half-resolution ones, so they cannot draw
     anything finer than ~2 px; painted strokes need a nonlinearity at full resolution that sees the
     frame's own pixels. The features are first reduced to ``channels`` at half resolution (cheap),
-    upsampled, joined with the frame, and two 3x3 convs make the logits. Starts as a copy of the
-    frame, like the other heads.
+    upsampled, joined with the frame, and two 3x3 convs make the logits; the frame's own path is a
+    full colour matrix. Starts as a copy of the frame, like the other heads.
     """
     reduced = layers.Conv2D(channels, 1, activation="relu6", name="paint_reduce")(features)
     joined = layers.Concatenate(name="paint_in")([Resize(2, upsample, name="dec0_up")(reduced), frame])
     strokes = _conv(joined, channels, "paint_conv", activation="relu6")
-    logits = layers.Add(name="to_rgb_logits")(list(_rgb_from(strokes, frame)))
+    logits = layers.Add(name="to_rgb_logits")(list(_rgb_from(strokes, frame, mix_colours=True)))
     return layers.Activation("sigmoid", name="to_rgb")(logits)
 
 
