@@ -6,6 +6,7 @@ Specs understood by :func:`load_teacher`:
 
 * ``cartoon``: bilateral smoothing + colour quantization + adaptive-threshold edges (OpenCV).
 * ``stylization``: ``cv2.stylization`` (edge-preserving painterly filter).
+* ``colour-transfer@STYLE.jpg``: Reinhard colour transfer to a style picture per frame (a baseline).
 * ``PATH.tflite``: any image-to-image LiteRT model, float or integer I/O. Float frames are taken as
   RGB in [0, 1]; append ``?range=-1,1`` for models that want [-1, 1].
 * ``PATH`` (a SavedModel directory): its ``serving_default`` signature, same rules.
@@ -28,6 +29,7 @@ import numpy as np
 from edgestyle.errors import EdgestyleError
 
 BUILTINS = ("cartoon", "stylization")
+COLOUR_TRANSFER = "colour-transfer"  # colour-transfer@STYLE.jpg: Reinhard et al. per frame, a baseline
 TeacherFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -133,6 +135,25 @@ def cartoon_filter(rgb: np.ndarray, levels: int = 8) -> np.ndarray:
     block = max(3, (min(h, w) // 24) | 1)
     edges = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 7)
     return (flat.astype(np.uint16) * (edges[..., None] // 255)).astype(np.uint8)
+
+
+def colour_transfer_filter(style_rgb: np.ndarray) -> TeacherFn:
+    """Reinhard et al. (2001) colour transfer per frame: each Lab channel of the frame moved to the
+    style picture's mean and standard deviation. The plain per-frame baseline a stylization should
+    beat on look (it knows the palette, not strokes) and on stability (it follows every frame's own
+    statistics, so it flickers when they change)."""
+    import cv2
+
+    style = cv2.cvtColor(style_rgb, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    mean, std = style.mean(axis=0), style.std(axis=0)
+
+    def run(rgb: np.ndarray) -> np.ndarray:
+        lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
+        flat = lab.reshape(-1, 3)
+        moved = (lab - flat.mean(axis=0)) * (std / (flat.std(axis=0) + 1e-6)) + mean
+        return cv2.cvtColor(np.clip(moved, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB)
+
+    return run
 
 
 def stylization_filter(rgb: np.ndarray) -> np.ndarray:
@@ -282,11 +303,20 @@ def load_teacher(spec: str, style_image: str | os.PathLike | None = None) -> Tea
             {"kind": "opencv", "name": path_text},
         )
 
+    if path_text == COLOUR_TRANSFER:
+        if style_path is None:
+            raise EdgestyleError(f"the {COLOUR_TRANSFER} baseline needs a style image ({COLOUR_TRANSFER}@IMAGE)")
+        style_rgb = read_rgb(style_path)
+        key = _hash_bytes(b"builtin", COLOUR_TRANSFER.encode(), style_rgb.tobytes(), b"v1")
+        info = {"kind": "opencv", "name": COLOUR_TRANSFER, "style_image": style_path.name}
+        return Teacher(f"{COLOUR_TRANSFER}-{style_path.stem}", key, colour_transfer_filter(style_rgb), info)
+
     magenta = path_text.startswith("magenta:")
     path = Path(path_text.removeprefix("magenta:"))
     if not path.exists():
         raise EdgestyleError(
-            f"unknown teacher {spec!r}: not {' or '.join(BUILTINS)}, and no file or directory {str(path)!r}"
+            f"unknown teacher {spec!r}: not {', '.join(BUILTINS)} or {COLOUR_TRANSFER}@IMAGE, "
+            f"and no file or directory {str(path)!r}"
         )
     range_bytes = repr(value_range).encode()
     if path.is_dir() and (magenta or not (path / "saved_model.pb").is_file()):

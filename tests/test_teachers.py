@@ -76,3 +76,24 @@ def test_saved_model_teacher_honours_the_value_range(tmp_path, frame: np.ndarray
     tf.saved_model.save(module, str(tmp_path / "neg"), signatures=module.__call__)
     out = load_teacher(f"{tmp_path / 'neg'}?range=-1,1")(frame)
     assert np.abs(out.astype(int) - (255 - frame.astype(int))).max() <= 1
+
+
+def test_colour_transfer_baseline_moves_the_frame_to_the_pictures_palette(tmp_path) -> None:
+    import cv2
+
+    from edgestyle.teachers import load_teacher
+
+    style = np.zeros((64, 64, 3), np.uint8)
+    style[:, :32] = (20, 40, 160)  # a blue and orange picture (RGB)
+    style[:, 32:] = (230, 140, 30)
+    path = tmp_path / "style.png"
+    cv2.imwrite(str(path), cv2.cvtColor(style, cv2.COLOR_RGB2BGR))
+    teacher = load_teacher(f"colour-transfer@{path}")
+    frame = np.random.default_rng(0).integers(90, 110, (48, 64, 3), dtype=np.uint8)  # a grey frame
+    out = teacher(frame)
+    lab_out = cv2.cvtColor(out, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(float)
+    lab_style = cv2.cvtColor(style, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(float)
+    assert np.allclose(lab_out.mean(axis=0), lab_style.mean(axis=0), atol=6)
+    assert lab_out.std(axis=0)[0] > 5 * cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)[..., 0].std()
+    with pytest.raises(EdgestyleError, match="needs a style image"):
+        load_teacher("colour-transfer")
