@@ -52,12 +52,22 @@ def exit_code_for_signal(signum: int) -> int:
     return 128 + int(signum)
 
 
+_received: list[int] = []  # signals caught by the block below, newest last
+
+
 @contextlib.contextmanager
-def signals_raise_interrupt(signums: tuple[int, ...] = (signal.SIGTERM,)) -> Iterator[None]:
-    """Turn these signals into :class:`Interrupted` for the block, so cleanup runs as for Ctrl-C."""
+def signals_raise_interrupt(signums: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)) -> Iterator[None]:
+    """Turn these signals into :class:`Interrupted` for the block, so cleanup runs as for Ctrl-C.
+
+    The signal is also remembered: a library that catches everything (TensorFlow's tracing does)
+    can turn the interrupt into an unrelated error, which the CLI boundary must still call a stop.
+    """
 
     def interrupt(signum: int, frame: object) -> None:
+        _received.append(signum)
         raise Interrupted(signum)
+
+    _received.clear()
 
     previous = {}
     try:
@@ -95,6 +105,8 @@ def one_line_errors(func: F) -> F:
         except KeyboardInterrupt as exc:
             raise stopped(signal_of(exc)) from None
         except Exception as exc:
+            if _received:  # the interrupt surfaced as another exception
+                raise stopped(_received[-1]) from None
             problem = user_error(exc)
             if problem is None:
                 raise
