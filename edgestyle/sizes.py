@@ -1,6 +1,9 @@
-"""``WIDTHxHEIGHT`` option values, parsed one way for every command (run, convert, eval, test:// URIs)."""
+"""``WIDTHxHEIGHT`` and duration option values, parsed one way for every command (run, convert, eval,
+train, test:// URIs)."""
 
 from __future__ import annotations
+
+import re
 
 from edgestyle.errors import EdgestyleError
 
@@ -16,3 +19,13 @@ def parse_size(text: str, what: str = "size", min_side: int = 1, example: str = 
         bound = f" with both at least {min_side}" if min_side > 1 else ""
         raise EdgestyleError(f"bad {what} {text!r}: expected WIDTHxHEIGHT{bound}, e.g. {example}")
     return size
+
+
+def parse_duration(text: str | None, what: str = "--time-budget", example: str = "600, 45m or 1.5h") -> float | None:
+    """``90``, ``90s``, ``45m``, ``1.5h`` -> seconds (None for no value)."""
+    if not text:
+        return None
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smh]?)\s*", text)
+    if not match:
+        raise EdgestyleError(f"bad {what} {text!r}; use e.g. {example}")
+    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import cv2
@@ -93,26 +91,9 @@ def test_stylize_cli_bad_inputs(tmp_path, clip):
     assert not out.exists() and not leftovers(tmp_path)
 
 
-BLOCK_TF = textwrap.dedent(
-    """
-    import sys
-    class _NoTensorFlow:
-        def find_spec(self, name, path=None, target=None):
-            if name == "tensorflow" or name.startswith("tensorflow.") or name in ("keras", "tf_keras"):
-                raise ImportError("tensorflow is blocked in this test")
-    sys.meta_path.insert(0, _NoTensorFlow())
-    import atexit
-    atexit.register(lambda: sys.stderr.write(
-        "TF_IMPORTED\\n" if any(m.split(".")[0] == "tensorflow" for m in sys.modules) else ""))
-    """
-)
-
-
-def test_stylize_60_frames_without_tensorflow(tmp_path, clip):
+def test_stylize_60_frames_without_tensorflow(tmp_path, clip, no_tensorflow_env):
     """The board path: `edgestyle stylize` with TensorFlow impossible to import, 60 frames in -> 60 out."""
-    (tmp_path / "site").mkdir()
-    (tmp_path / "site" / "sitecustomize.py").write_text(BLOCK_TF)
-    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    env = no_tensorflow_env
     out = tmp_path / "styled.mp4"
     code = "from edgestyle.cli import main; main()"
     args = ["stylize", str(clip), "-o", str(out), "-m", str(DEV_MODEL), "--style", "b"]

@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from test_runtime_video import BLOCK_TF
+from no_tensorflow import BLOCK_TF
 
 from edgestyle.runtime.video_io import VideoFileWriter, probe_video
 from edgestyle.synthetic import moving_scene

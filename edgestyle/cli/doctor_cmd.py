@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 
@@ -9,8 +11,12 @@ def doctor(
     as_json: bool = typer.Option(
         False, "--json", help="Print the report as JSON (for scripts and bug reports)."
     ),
+    model: list[Path] = typer.Option(
+        None, "--model", "-m", help="Also say what this model takes as its style (repeatable)."
+    ),
 ) -> None:
-    """Report the detected board, cameras, displays, delegates, ONNX providers and versions; suggest a --device."""
+    """Report the detected board, cameras, displays, delegates, ONNX providers, versions and which
+    models take any picture as their style; suggest a --device."""
     import json
 
     from rich.console import Console
@@ -18,7 +24,7 @@ def doctor(
 
     from edgestyle.runtime.doctor import collect
 
-    report = collect()
+    report = collect(models=list(model or []))
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
         return

@@ -41,7 +41,9 @@ def evaluate(
         None,
         "--style-image",
         help="Style image for the style distance and for Magenta teachers/peers "
-        "(default: the one our model was trained on, when its metadata records it).",
+        "(default: the one our model was trained on, when its metadata records it). It is also the style "
+        "of a model trained on style codes (its code is computed once by models/style_predict/), unless "
+        "--style names one of the model's styles.",
     ),
     float_model: str = typer.Option(
         None,

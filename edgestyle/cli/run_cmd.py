@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import typer
 
@@ -20,14 +21,23 @@ STYLE_HELP = "Style name for multi-style models (see the model's .json)."
 BLEND_HELP = "Mix styles, e.g. starry_night=0.7,udnie=0.3 (weights 0 to 1000, normalized to sum to 1)."
 SIDE_HELP = "Show input | output side by side."
 CUT_HELP = "Scene-cut sensitivity: thumbnail change (0 to 1) that resets the recurrent state; 0 = never."
+STYLE_IMAGE_HELP = (
+    "Any picture as the style, for models trained on style codes (`edgestyle doctor` says whether the "
+    "model can): the style predictor in models/style_predict/ turns it into a code once, before the first frame."
+)
 
 
-def _style_choice(style: str | None, blend: str | None):
+def _style_choice(style: str | None, blend: str | None, style_image: str | None = None):
+    """--style NAME, --blend A=w,B=w or --style-image PICTURE (at most one) as a Stylizer style."""
     from edgestyle.errors import EdgestyleError
+    from edgestyle.runtime.style_code import StylePicture
     from edgestyle.runtime.stylizer import parse_blend
 
-    if style and blend:
-        raise EdgestyleError("give --style or --blend, not both")
+    given = [flag for flag, value in (("--style", style), ("--blend", blend), ("--style-image", style_image)) if value]
+    if len(given) > 1:
+        raise EdgestyleError(f"give one of --style, --blend, --style-image, not both {given[0]} and {given[1]}")
+    if style_image:
+        return StylePicture(Path(style_image))
     return parse_blend(blend) if blend else style
 
 
@@ -51,6 +61,26 @@ def _style_tour(stylizer, seconds: float):
         raise EdgestyleError("--cycle-styles needs a model with two or more named styles and SECONDS > 0")
     start = time.monotonic()
     return lambda: stylizer.set_style(cycle_weights(names, time.monotonic() - start, seconds))
+
+
+def _style_dir_options(folder, every, fade, choice, cycle_styles) -> dict:
+    """--style-every and --style-fade, checked; they need --style-dir, which excludes the other styles."""
+    from edgestyle.errors import EdgestyleError
+    from edgestyle.limits import check_number
+    from edgestyle.runtime.style_dir import DEFAULT_FADE
+    from edgestyle.sizes import parse_duration
+
+    if not folder:
+        for flag, value in (("--style-every", every), ("--style-fade", fade)):
+            if value is not None:
+                raise EdgestyleError(f"{flag} goes with --style-dir")
+        return {}
+    if choice is not None or cycle_styles is not None:
+        raise EdgestyleError("--style-dir picks the styles itself: leave out --style, --blend, --style-image and --cycle-styles")
+    seconds = parse_duration(every, "--style-every", "10s, 90 or 2m")
+    check_number(seconds, "--style-every", 0.1, 86400, note=" (seconds)")
+    check_number(fade, "--style-fade", 0, 60, note=" (seconds)")
+    return {"every": seconds, "fade": DEFAULT_FADE if fade is None else fade}
 
 
 def _playback_fps(source, sink) -> float | None:
@@ -99,6 +129,23 @@ def run(
         "--cycle-styles",
         help="Tour the model's styles live: SECONDS per style (up to 86400), crossfading between them.",
     ),
+    style_image: str = typer.Option(None, "--style-image", help=STYLE_IMAGE_HELP),
+    style_dir: str = typer.Option(
+        None,
+        "--style-dir",
+        help="A folder of pictures as live styles (models trained on style codes): the next one on n or "
+        "space in the window and every --style-every, and a picture copied into the folder at once; a "
+        "short crossfade, the recurrent state kept. Unusable files are skipped with a warning.",
+    ),
+    style_every: str = typer.Option(
+        None,
+        "--style-every",
+        help="With --style-dir: the next picture every this long, e.g. 10s or 2m (0.1 s to 24 h; default: "
+        "only on a key or a new file).",
+    ),
+    style_fade: float = typer.Option(
+        None, "--style-fade", help="With --style-dir: crossfade SECONDS, 0 to 60 (default 0.5)."
+    ),
 ) -> None:
     """Stylize a live source (camera, stream, file) and show it on HDMI or record it; Ctrl-C stops cleanly.
 
@@ -116,7 +163,8 @@ def run(
     check_number(frames, "--frames", 1, 2**31 - 1, note=" (leave it out to run until stopped)")
     check_number(max_fps, "--max-fps", 0, 1000, low_inclusive=False)
     check_number(cycle_styles, "--cycle-styles", 0, 86400, low_inclusive=False, note=" (seconds per style)")
-    choice = _style_choice(style, blend)
+    choice = _style_choice(style, blend, style_image)
+    folder_options = _style_dir_options(style_dir, style_every, style_fade, choice, cycle_styles)
     wanted_size = check_frame_size(parse_size(size, "--size"), "--size", LIVE_BYTES_PER_PIXEL) if size else None
     profile = (
         load_profile(device) if device else BoardProfile(name="default", camera_uri="test://", sink="hdmi")
@@ -133,11 +181,18 @@ def run(
         scene_cut_threshold=scene_cut,
     )
     tour = _style_tour(stylizer, cycle_styles) if cycle_styles is not None else None
+    if style_dir:
+        from edgestyle.runtime.style_dir import StyleCycler
+
+        tour = StyleCycler(stylizer, style_dir, log=info, **folder_options)
     capture_size = wanted_size or (stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size))
     info(
         f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {', '.join(sink_uris)}"
     )
     frame_source, sink = _open_ends(uri, sink_uris, capture_size, profile.camera_fps, loop)
+    if style_dir:
+        sink.on_key(tour.on_key)
+        tour.start()
     pipeline = Pipeline(
         frame_source,
         stylizer,
@@ -152,7 +207,11 @@ def run(
     sink.attach_status(
         lambda: {**pipeline.status(), "style": stylizer.style_label, "model": model_path.name, "source": uri}
     )
-    stats, caught = _run_to_the_end(pipeline, frame_source, sink)
+    try:
+        stats, caught = _run_to_the_end(pipeline, frame_source, sink)
+    finally:
+        if style_dir:
+            tour.close()
     info(f"{pipeline.stop_reason}: {stats.line()}, style {stylizer.style_label}")
     if caught:
         from edgestyle.cli._common import stopped

@@ -26,6 +26,7 @@ from edgestyle.cli.run_cmd import (
     MODEL_HELP,
     SIDE_HELP,
     STYLE_HELP,
+    STYLE_IMAGE_HELP,
     THREADS_HELP,
     _check_model_options,
     _style_choice,
@@ -91,6 +92,7 @@ def stylize(
     threads: int = typer.Option(None, "--threads", help=THREADS_HELP),
     style: str = typer.Option(None, "--style", help=STYLE_HELP),
     blend: str = typer.Option(None, "--blend", help=BLEND_HELP),
+    style_image: str = typer.Option(None, "--style-image", help=STYLE_IMAGE_HELP),
     side_by_side: bool = typer.Option(False, "--side-by-side", help=SIDE_HELP),
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
     x264_preset: str = typer.Option(
@@ -111,7 +113,7 @@ def stylize(
     if x264_preset not in X264_PRESETS:
         raise EdgestyleError(f"unknown --x264-preset {x264_preset!r}: use one of {', '.join(X264_PRESETS)}")
     _check_model_options(threads, scene_cut)
-    choice = _style_choice(style, blend)
+    choice = _style_choice(style, blend, style_image)
     job = plan(input, output)
     model_path = resolve_model(model)
     stylizer = Stylizer(

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import typer
 
 from edgestyle.errors import EdgestyleError
-
-
-def parse_duration(text: str | None) -> float | None:
-    """``90``, ``90s``, ``45m``, ``1.5h`` -> seconds."""
-    if not text:
-        return None
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([smh]?)\s*", text)
-    if not match:
-        raise EdgestyleError(f"bad --time-budget {text!r}; use e.g. 600, 45m or 1.5h")
-    return float(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600}[match.group(2)]
+from edgestyle.sizes import parse_duration
 
 
 def train(

@@ -45,13 +45,14 @@ def rich_progress(steps: Iterable[int], label: str, total: int) -> Iterable[int]
 
 
 def read_style_image(path: str | os.PathLike | None):
+    """The style picture as BGR, by the same rules as everywhere (missing, unreadable, tiny, huge)."""
     if path is None:
         return None
-    from edgestyle.runtime.video_io import read_image
+    import cv2
 
-    if not Path(path).is_file():
-        raise EdgestyleError(f"style image not found: {path}")
-    return read_image(path)
+    from edgestyle.runtime.style_code import read_style_picture
+
+    return cv2.cvtColor(read_style_picture(path), cv2.COLOR_RGB2BGR)
 
 
 def recorded_style_image(runners: Sequence[Runner], style: str | None) -> str | None:
@@ -137,17 +138,19 @@ def _open_runners(
     """Open every model, float reference and teacher before the slow part (a typo costs seconds).
 
     Without ``--style-image`` the style comes from the first model that recorded one in training,
-    and is handed to the runners after it (a Magenta peer needs a style image).
+    and is handed to the runners after it (a Magenta peer needs a style image). With it, the
+    picture also drives our models conditioned on style codes (unless ``--style`` names a style).
     """
     runners: list[Runner] = []
     style_source = "--style-image" if style_image else None
+    picture = style_image  # the user's picture is also the style of models that take pictures
     for spec, role in specs:
         if spec is None:
             continue
         if style_image is None:
             style_image = recorded_style_image(runners, style)
             style_source = "the model's training record" if style_image else None
-        runners.append(open_spec(spec, role, style, style_image, delegate, threads))
+        runners.append(open_spec(spec, role, style, style_image, delegate, threads, picture=picture))
     if style_image is None:
         style_image = recorded_style_image(runners, style)
         style_source = "the model's training record" if style_image else None

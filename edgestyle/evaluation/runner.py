@@ -108,19 +108,30 @@ def open_tflite(
     style: str | None = None,
     delegate: str = "xnnpack",
     threads: int | None = None,
+    picture: str | None = None,
 ) -> Runner:
-    """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer."""
+    """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer.
+
+    ``picture`` (the user's ``--style-image``) is the style of a model conditioned on style codes,
+    unless ``style`` names one of its styles; other models ignore it.
+    """
     from edgestyle.runtime.backends import open_model
+    from edgestyle.runtime.style_code import StylePicture
     from edgestyle.runtime.stylizer import Stylizer, load_model_contract
 
     contract = load_model_contract(open_model(path, delegate="cpu", threads=1))
-    if contract.style is not None and not contract.style.names:
+    takes_pictures = contract.style is not None and bool(contract.style.code)
+    if contract.style is not None and not contract.style.names and not (takes_pictures and picture):
         raise EdgestyleError(
-            f"{Path(path).name} needs a style vector from another network; for Magenta-style models pass "
+            f"{Path(path).name} needs a picture as its style: --style-image PICTURE"
+            if takes_pictures
+            else f"{Path(path).name} needs a style vector from another network; for Magenta-style models pass "
             "the folder holding style_predict*.tflite and style_transfer*.tflite, with --style-image"
         )
     # --style applies to models with named styles; peers and baked-style models ignore it.
     chosen = style if contract.style is not None else None
+    if takes_pictures and picture and not style:
+        chosen = StylePicture(Path(picture))
     stylizer = Stylizer(path, delegate=delegate, threads=threads, style=chosen)
     return Runner(
         label=label or Path(path).name,
@@ -152,8 +163,9 @@ def open_spec(
     style_image: str | None = None,
     delegate: str = "xnnpack",
     threads: int | None = None,
+    picture: str | None = None,
 ) -> Runner:
-    """A ``--model``/``--float-model``/``--teacher`` argument.
+    """A ``--model``/``--float-model``/``--teacher`` argument (``picture``: see :func:`open_tflite`).
 
     A .tflite (or a converted-model folder holding ``*_int8.tflite``) runs statefully through the
     Stylizer; anything else (``cartoon``, a SavedModel, the Magenta two-network folder with a style
@@ -164,13 +176,15 @@ def open_spec(
         raise EdgestyleError(f"model not found: {spec}")
     if role != "teacher":
         if path.is_file() and path.suffix == ".tflite":
-            return open_tflite(path, role, style=style, delegate=delegate, threads=threads)
+            return open_tflite(path, role, style=style, delegate=delegate, threads=threads, picture=picture)
         from edgestyle.runtime.models import models_in_folder, resolve_model
 
         if path.is_dir() and any(p.name.endswith("_int8.tflite") for p in models_in_folder(path)):
             model = resolve_model(path)
             label = f"{path.name}/{model.relative_to(path)}"
-            return open_tflite(model, role, label=label, style=style, delegate=delegate, threads=threads)
+            return open_tflite(
+                model, role, label=label, style=style, delegate=delegate, threads=threads, picture=picture
+            )
     reference = load_reference(spec, style_image)
     return open_rgb_function(reference, getattr(reference, "name", None) or Path(spec).name or spec, role)
 

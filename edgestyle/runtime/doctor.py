@@ -119,12 +119,28 @@ def _runtime(report: Report) -> None:
     )
 
 
-def collect(root: Path = Path("/")) -> Report:
-    """Gather the whole report (no camera is opened, TensorFlow is never imported)."""
+def _styles(report: Report, models: list[Path]) -> None:
+    """Whether any picture can be a style here: the style predictor, and which models take pictures."""
+    from edgestyle.errors import EdgestyleError
+    from edgestyle.runtime.models import shipped_models
+    from edgestyle.runtime.style_code import describe_style_input, find_predictor
+
+    try:
+        report.add("styles", "style predictor", f"{find_predictor()} (--style-image, --style-dir)", True)
+    except EdgestyleError:
+        report.add("styles", "style predictor", "not installed: models/style_predict/ (no --style-image)", False)
+    for name, model in [*shipped_models(), *((str(m), m) for m in models)]:
+        report.add("styles", name, *describe_style_input(model))
+
+
+def collect(root: Path = Path("/"), models: list[Path] | None = None) -> Report:
+    """Gather the whole report (no camera is opened, TensorFlow is never imported); ``models``
+    are the user's own, reported with the shipped ones under "styles"."""
     report = Report(board=probes.board_model(root))
     _board(report, root)
     _cameras(report, root)
     _displays(report, root)
     _runtime(report)
     _backends(report)
+    _styles(report, models or [])
     return report

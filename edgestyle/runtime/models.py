@@ -99,3 +99,15 @@ def resolve_model(
     if not path.is_file():
         raise EdgestyleError(f"model file not found: {path}")
     return path
+
+
+def shipped_models() -> list[tuple[str, Path]]:
+    """``(models/NAME, its model)`` for each model folder shipped in ``models/`` (not the style
+    predictor): the int8 model of the largest size, the one a board runs (``doctor`` lists them)."""
+    found: dict[Path, tuple[str, Path]] = {}
+    for models in models_dirs():
+        for folder in sorted(p for p in models.iterdir() if p.is_dir() and p.name != "style_predict"):
+            candidates = models_in_folder(folder)
+            if candidates and folder.resolve() not in found:
+                found[folder.resolve()] = (f"models/{folder.name}", _pick(candidates, None))
+    return list(found.values())

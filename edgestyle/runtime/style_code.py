@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
+
+if TYPE_CHECKING:
+    from edgestyle.contract import ModelContract
 
 PREDICTOR_FILE = "style_predict/style_predict_quantized_256.tflite"
 MIN_SIDE = 32  # a style picture smaller than this has no strokes to describe
@@ -126,3 +132,90 @@ class StylePredictor:
 
     def code_of_file(self, path: str | os.PathLike) -> np.ndarray:
         return self.code(read_style_picture(path))
+
+
+@dataclass(frozen=True)
+class StylePicture:
+    """A style choice that is a picture: the model paints the predictor's code of it (``--style-image``)."""
+
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return self.path.name
+
+
+def code_input(contract: ModelContract, model_name: str) -> dict[str, Any]:
+    """The contract's ``style.code`` entry, or one ``error:`` line saying why this model cannot take a picture."""
+    style = contract.style
+    if style is not None and style.code:
+        return style.code
+    if style is None:
+        baked = f" ({contract.baked_style!r})" if contract.baked_style else ""
+        why = f"this one has no style input and always paints one style{baked}"
+    elif style.names:
+        why = f"this one has named styles only ({', '.join(style.names)}): use --style NAME"
+    else:
+        why = f"this one's {style.dim}-value style input does not say which network makes its codes"
+    raise EdgestyleError(
+        f"{model_name} cannot take a picture as its style (--style-image, --style-dir): only models "
+        f"trained on style codes can; {why}"
+    )
+
+
+def _stderr(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+def predictor_for(
+    code: dict[str, Any], threads: int | None = 1, warn: Callable[[str], None] = _stderr
+) -> StylePredictor:
+    """The predictor a code-conditioned model was trained with (found by file name in ``models/``).
+
+    A different code length is an error; a file with another checksum gives codes the model never
+    saw, which is said once through ``warn`` (the picture still runs: it may be a re-download).
+    """
+    predictor = StylePredictor(code.get("predictor"), threads=threads)
+    if code.get("dim") and int(code["dim"]) != predictor.dim:
+        raise EdgestyleError(
+            f"{predictor.path} makes {predictor.dim}-value codes; the model takes {code['dim']} "
+            f"(it was trained with {code.get('predictor')})"
+        )
+    if _not_the_trained_one(predictor.path, code):
+        warn(
+            f"warning: {predictor.path} is not the {code.get('predictor')} the model was trained with "
+            "(sha256 differs); its codes may paint differently"
+        )
+    return predictor
+
+
+def _not_the_trained_one(predictor: Path, code: dict[str, Any]) -> bool:
+    """The installed predictor is another file than the one the model's codes came from."""
+    return bool(code.get("sha256")) and file_sha256(predictor) != code["sha256"]
+
+
+def describe_style_input(model: str | os.PathLike) -> tuple[str, bool | None]:
+    """What a model takes as its style, and whether ``--style-image`` works with it here (``doctor``)."""
+    from edgestyle.contract import load_contract
+
+    try:
+        contract = load_contract(model)
+    except EdgestyleError as exc:
+        return str(exc), False
+    style = contract.style if contract else None
+    if contract is None or style is None:
+        what = f"one style ({contract.baked_style})" if contract and contract.baked_style else "its one style"
+        return f"{what if contract else 'a plain model'}; no --style-image", None
+    named = f"styles {', '.join(style.names)}" if style.names else "no named styles"
+    if not style.code:
+        return f"{named}; no --style-image (not trained on style codes)", None
+    wanted = style.code.get("predictor") or Path(PREDICTOR_FILE).name
+    try:
+        predictor = find_predictor(wanted)
+    except EdgestyleError:
+        return f"{named}; any picture, but its style predictor {wanted} is not installed", False
+    if _not_the_trained_one(predictor, style.code):
+        return f"{named}; any picture, but {predictor} is not the {wanted} it was trained with", False
+    return f"{named} or any picture (--style-image, --style-dir)", True

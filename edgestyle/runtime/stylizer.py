@@ -29,8 +29,9 @@ from edgestyle.runtime.backends.base import (
     to_tensor,
 )
 from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
+from edgestyle.runtime.style_code import StylePicture, StylePredictor, code_input, predictor_for
 
-StyleChoice = str | Mapping[str, float] | Sequence[float] | np.ndarray | None
+StyleChoice = str | Mapping[str, float] | Sequence[float] | np.ndarray | StylePicture | None
 MAX_BLEND_WEIGHT = 1000.0  # weights are normalized; a larger one is a typo, and 1e308s would overflow
 
 
@@ -78,8 +79,9 @@ def load_model_contract(model: ModelBackend) -> ModelContract:
 class Stylizer:
     """Drive one model frame by frame.
 
-    ``style`` is a style name, a blend ``{name: weight}``, or a raw style vector (for plain
-    models such as Magenta's, whose style bottleneck comes from elsewhere). ``scene_cut_threshold``
+    ``style`` is a style name, a blend ``{name: weight}``, a raw style vector (for plain
+    models such as Magenta's, whose style bottleneck comes from elsewhere), or a
+    :class:`StylePicture` for a model conditioned on style codes. ``scene_cut_threshold``
     is the thumbnail difference that resets the state (0 or None: never).
     """
 
@@ -104,7 +106,11 @@ class Stylizer:
         self.resets = 0
         self.style_weights: dict[str, float] = {}
         self._style_tensor: np.ndarray | None = None
-        if c.style is not None:
+        self._style_label: str | None = None  # names a picture or a code given as a vector
+        self._predictor: StylePredictor | None = None
+        if style is None and c.style is not None and c.style.code and not c.style.names:
+            pass  # a picture will be its style (set_style before the first frame)
+        elif c.style is not None or isinstance(style, StylePicture):
             self.set_style(style)
         elif style is not None and not self._is_baked_style(style):
             baked = f" ({c.baked_style!r})" if c.baked_style else ""
@@ -139,6 +145,8 @@ class Stylizer:
             return next(iter(self.style_weights))
         if self.style_weights:
             return " + ".join(f"{name} {weight:.2f}" for name, weight in self.style_weights.items())
+        if self._style_label:
+            return self._style_label
         if self.contract.baked_style:
             return self.contract.baked_style
         return "a style vector" if self._style_tensor is not None else "its one style"
@@ -154,9 +162,26 @@ class Stylizer:
         self.scene_cuts.reset()
         self.resets += 1
 
-    def set_style(self, style: StyleChoice) -> None:
-        """Switch or blend styles live: a name, ``{name: weight}`` (weights are normalized), or a vector."""
+    @property
+    def takes_pictures(self) -> bool:
+        """Conditioned on style codes: any picture can be its style (``--style-image``)."""
+        return bool(self.contract.style and self.contract.style.code)
+
+    def code_of(self, picture: str | os.PathLike) -> np.ndarray:
+        """A picture's style code, by the predictor this model was trained with (loaded once).
+
+        Runs the predictor (tens of ms): call it once per style change, never per frame.
+        """
+        if self._predictor is None:
+            self._predictor = predictor_for(code_input(self.contract, self.model.path.name))
+        return self._predictor.code_of_file(picture)
+
+    def set_style(self, style: StyleChoice, label: str | None = None) -> None:
+        """Switch or blend styles live: a name, ``{name: weight}`` (weights are normalized), a vector
+        (``label`` names it in summaries), or a :class:`StylePicture` (runs the predictor once)."""
         spec = self.contract.style
+        if isinstance(style, StylePicture):
+            style, label = self.code_of(style.path), label or style.label
         if spec is None:
             raise EdgestyleError(f"{self.model.path.name} has no style input")
         info = self.model.inputs[spec.input]
@@ -186,6 +211,7 @@ class Stylizer:
             )
         self._style_tensor = to_tensor(vector.reshape(info.shape), info)
         self.style_weights = weights
+        self._style_label = None if weights else label
 
     # -- inference ----------------------------------------------------------------------
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:
@@ -202,6 +228,8 @@ class Stylizer:
         m.set(self._frame_in.key, frame_to_tensor(frame_rgb, self._frame_in, self._in_range)[None])
         if self._style_tensor is not None:
             m.set(self.contract.style.input, self._style_tensor)
+        elif self.contract.style is not None:
+            raise EdgestyleError(f"{self.model.path.name} names no styles: give it a picture (--style-image)")
         for link, state in zip(self._links, self._states, strict=True):
             m.set(link.input.key, state)
         m.invoke()

@@ -212,10 +212,14 @@ def make_untrained_model_dir(
     styles: tuple[str, ...] | list[str] = ("a", "b"),
     seed: int = 0,
     export_saved_model: bool = True,
+    style_code: dict[str, Any] | None = None,
+    vectors: dict[str, list[float]] | None = None,
 ) -> Path:
     """A tiny, untrained but complete model directory: a fixture for converter and runtime tests.
 
-    Styles get distinct random vectors and the weights are seeded, so outputs differ per style.
+    Styles get distinct random vectors (or ``vectors``, e.g. real style codes) and the weights are
+    seeded, so outputs differ per style. ``style_code`` makes it a code-conditioned model (see
+    :func:`style_table`).
     """
     import keras
     import numpy as np
@@ -227,13 +231,12 @@ def make_untrained_model_dir(
     model = build_generator(config)
     _randomise_film(model, seed)
     rng = np.random.default_rng(seed)
-    vectors = (
-        {name: rng.normal(0.0, 1.0, config.style_dim).tolist() for name in styles}
-        if config.style_dim
-        else None
-    )
+    if vectors is None and config.style_dim:
+        vectors = {name: rng.normal(0.0, 1.0, config.style_dim).tolist() for name in styles}
     info = {"untrained": True, "seed": seed}
-    return save_model_dir(path, model, config, vectors, info, export_saved_model=export_saved_model)
+    return save_model_dir(
+        path, model, config, vectors, info, export_saved_model=export_saved_model, style_code=style_code
+    )
 
 
 def _randomise_film(model, seed: int) -> None:

@@ -44,6 +44,9 @@ class FrameSink:
     def write(self, frame_bgr: np.ndarray) -> bool:
         raise NotImplementedError
 
+    def on_key(self, handler: Callable[[str], None]) -> None:
+        """Sinks a person can type into (the window) pass each key but quit to ``handler``."""
+
     def close(self) -> None:
         pass
 
@@ -65,6 +68,10 @@ class TeeSink(FrameSink):
 
     def write(self, frame_bgr: np.ndarray) -> bool:
         return all([sink.write(frame_bgr) for sink in self.sinks])  # a list: every sink gets the frame
+
+    def on_key(self, handler: Callable[[str], None]) -> None:
+        for sink in self.sinks:
+            sink.on_key(handler)
 
     def close(self) -> None:
         for sink in self.sinks:

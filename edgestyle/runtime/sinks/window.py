@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from edgestyle.errors import EdgestyleError
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
 
 
 class WindowSink(FrameSink):
-    """A fullscreen OpenCV window; q or Esc quits."""
+    """A fullscreen OpenCV window; q or Esc quits, other keys go to the ``on_key`` handler."""
 
     schemes = ("window",)
     example = "window"
@@ -24,6 +25,7 @@ class WindowSink(FrameSink):
         import cv2
 
         self.title = title
+        self._key_handler: Callable[[str], None] | None = None
         try:
             cv2.namedWindow(title, cv2.WINDOW_NORMAL)
             if fullscreen:
@@ -41,8 +43,13 @@ class WindowSink(FrameSink):
         import cv2
 
         cv2.imshow(self.title, frame_bgr)
-        key = cv2.waitKey(1) & 0xFF
+        key = cv2.waitKey(1) & 0xFF  # -1 (no key) reads as 255
+        if key not in (255, ord("q"), 27) and self._key_handler is not None:
+            self._key_handler(chr(key))
         return key not in (ord("q"), 27) and cv2.getWindowProperty(self.title, cv2.WND_PROP_VISIBLE) >= 1
+
+    def on_key(self, handler: Callable[[str], None]) -> None:
+        self._key_handler = handler
 
     def close(self) -> None:
         import cv2
