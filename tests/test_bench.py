@@ -162,6 +162,7 @@ def test_eval_rejects_a_model_without_image_io(generated, tmp_path):
         ("bench_vs_magenta.py", "--anchors", "skipped: Magenta anchors not found"),
         ("fidelity_ceiling.py", "--shared", "skip:"),
         ("bench_photos.py", "--shared", "skipped:"),
+        ("bench_style_code.py", "--anchors", "skipped: Magenta int8 transfer network not found"),
     ],
 )
 def test_benchmark_skips_cleanly_without_shared_inputs(tmp_path, script, absent_flag, message):
