@@ -34,6 +34,10 @@ class LossWeights:
     content: float = 1.0  # loss-network content (styles with a style image)
     style: float = 5.0  # loss-network Gram statistics (styles with a style image)
     colour: float = 0.0  # sliced Wasserstein distance to the style image's palette
+    # |G(clip + fresh camera-like noise) - G(clip)|: no strokes grown out of sensor noise (MCCNet)
+    noise: float = 0.0
+    # |G(warp(clip) + noise) - warp(G(clip))| under a smooth random flow (ReReVST's compound term)
+    flow: float = 0.0
 
 
 @dataclass
@@ -48,8 +52,18 @@ class TrainConfig:
     lr_g: float = 2e-3
     lr_d: float = 2e-4
     noise: float = 0.01  # per-frame sensor noise on the inputs (std, 0-1 scale): teaches stability
+    # strength range (std, 0-1 scale) of the fresh noise in the noise and flow terms, drawn per clip
+    pair_noise_min: float = 0.005
+    pair_noise_max: float = 0.03
+    flow_sigma: float = 3.0  # px: std of the flow term's random vectors (one per 64 px, smooth between)
+    flow_shift: float = 8.0  # px: the flow term's largest global shift
+    # Stability terms (temporal, shift, noise, flow) start at ``stability_floor`` x their weight
+    # and reach it after ``stability_ramp`` steps (0: full weight from the start)
+    stability_ramp: int = 0
+    stability_floor: float = 1.0
     seed: int = 0
     workers: int = 2  # parallel clip generators in the tf.data pipeline
+    jit: bool = False  # compile the training step with XLA (measure: benchmarks/bench_train.py)
     checkpoint_every: int = 200
     log_every: int = 10
     image_every: int = 200
@@ -96,6 +110,10 @@ class TrainConfig:
             problems.append("clip_len must be at most 64 and crop at most 2048")
         if self.checkpoint_every < 1 or self.log_every < 1 or self.image_every < 0:
             problems.append("checkpoint_every and log_every must be >= 1, image_every >= 0")
+        if not 0 <= self.pair_noise_min <= self.pair_noise_max <= 0.5:
+            problems.append("pair noise must satisfy 0 <= pair_noise_min <= pair_noise_max <= 0.5")
+        if self.stability_ramp < 0 or not 0 <= self.stability_floor <= 1:
+            problems.append("stability_ramp must be >= 0 and stability_floor 0 to 1")
         if self.time_budget is not None and not 0 < self.time_budget < float("inf"):
             problems.append("the time budget must be more than 0 seconds")
         if problems:

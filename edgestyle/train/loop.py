@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from edgestyle.errors import EdgestyleError, signal_of, user_error
-from edgestyle.train import losses
+from edgestyle.train import losses, objective
 from edgestyle.train.config import TrainConfig
 from edgestyle.train.discriminators import (
     build_patch_discriminator,
@@ -100,31 +100,6 @@ def check_loss_network(config: TrainConfig) -> None:
         load_feature_network(resolve_loss_net(config.loss_net))
 
 
-# The shift term's window is the crop less SHIFT_MARGIN pixels, placed anywhere inside it; the
-# clip's own outer SHIFT_EDGE pixels are left out of the comparison.
-SHIFT_MARGIN, SHIFT_EDGE = 32, 8
-PERCEPTUAL_MARGIN = 16
-
-
-def perceptual_margin(crop: int, stride: int) -> int:
-    """Pixels left out at each side of a crop before the perceptual losses see it.
-
-    With the whole crop in the statistics, the generator learnt to put the painting's missing
-    colours and contrast into a band along the frame border (zero padding tells it where that
-    is): a cheap way to match a palette that reads as a glowing frame. The statistics of the
-    interior alone give no reason to; the shift term then keeps the border like the interior.
-    """
-    return min(PERCEPTUAL_MARGIN, crop // 8 // stride * stride)
-
-
-def perceptual_frames(clip_len: int, count: int) -> list[int]:
-    """Which frames of a clip get the perceptual losses: ``count`` spread from the first (zero
-    state, as at the start of a video) to the last (the most evolved state). The loss network costs
-    more than the generator, and the temporal loss carries the look to the frames in between."""
-    count = max(1, min(count, clip_len))
-    return sorted({round(i * (clip_len - 1) / max(1, count - 1)) for i in range(count)})
-
-
 class Trainer:
     """Owns the generator, both discriminators, the style table, optimizers and checkpoints."""
 
@@ -167,11 +142,16 @@ class Trainer:
             self.g_vars = list(self.generator.trainable_variables)
             if self.style_table is not None:
                 self.g_vars += list(self.style_table.trainable_variables)
-            self.d_vars = list(self.patch_d.trainable_variables) + list(self.temporal_d.trainable_variables)
+            # Only discriminators whose G term is on are trained (and get optimizer slots).
+            w = config.weights
+            self.d_vars = list(self.patch_d.trainable_variables) if w.gan else []
+            self.d_vars += list(self.temporal_d.trainable_variables) if w.temporal_gan else []
             self.opt_g.build(self.g_vars)
-            self.opt_d.build(self.d_vars)
+            if self.d_vars:
+                self.opt_d.build(self.d_vars)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
         self._setup_perceptual(style_images or {})
+        self.terms = objective.active_terms(self)
         self.checkpoint = tf.train.Checkpoint(
             generator=self.generator,
             patch_d=self.patch_d,
@@ -224,111 +204,55 @@ class Trainer:
             inputs.update({key_in: result[key_out] for key_in, key_out in gc.state_names()})
         return tf.stack(outs, axis=1)
 
-    def _shift_pair(self, frames: tf.Tensor, out: tf.Tensor, style: tf.Tensor | None) -> tf.Tensor:
-        """|G(window) - G(clip) cut to the window|: a window of the clip, moved by 0-``SHIFT_MARGIN``
-        px (not a multiple of the stride) and re-noised, must give the same output where it lies.
-
-        Two things are learnt at once: texture locked to content (the same scene point gets the same
-        stroke wherever the stride grid falls and whatever the sensor noise), and no frame-border
-        artefacts: the window's own border runs through the clip's interior, so output that depends
-        on being near an edge is penalised. Only pixels near the *clip's* border, whose reference is
-        itself border output, are left out.
-        """
-        c = self.config
-        stride = c.generator.stride
-        margin = max(stride, min(SHIFT_MARGIN, c.crop // 4 // stride * stride))  # small test crops
-        edge = min(SHIFT_EDGE, margin // 2)
-        size = c.crop - margin
-        dy, dx = tf.unstack(tf.random.uniform([2], 0, margin + 1, tf.int32))
-        window = frames[:, :, dy : dy + size, dx : dx + size]
-        noisy = tf.clip_by_value(window + tf.random.normal(tf.shape(window), stddev=c.noise), 0.0, 1.0)
-        moved = self.unroll(noisy, style)
-        reference = out[:, :, dy : dy + size, dx : dx + size]
-        rows = tf.range(size) + dy
-        cols = tf.range(size) + dx
-        inside_rows = tf.cast((rows >= edge) & (rows < c.crop - edge), tf.float32)
-        inside_cols = tf.cast((cols >= edge) & (cols < c.crop - edge), tf.float32)
-        mask = inside_rows[:, None, None] * inside_cols[None, :, None]  # [size, size, 1]
-        return tf.reduce_sum(tf.abs(moved - reference) * mask) / (
-            tf.reduce_sum(mask) * 3.0 * tf.cast(tf.size(moved) // (size * size * 3), tf.float32)
-        )
-
     def _replica_step(self, batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        c, w = self.config, self.config.weights
+        """One G update over the objective's active terms, then one D update if a GAN term is on."""
+        c = self.config
         replicas = float(self.strategy.num_replicas_in_sync)
-        frames, targets = batch["frames"], batch["targets"]
-        has_target, stable = batch["has_target"], batch["stable"]
-        has_style, has_picture = batch["has_style"], batch["has_picture"]
-        distilled = has_target * (1.0 - has_picture)  # full-resolution distillation: no picture of its own
-        guided = has_target * has_picture  # low-pass distillation: styles with a teacher and a picture
+        frames = batch["frames"]
         noisy = tf.clip_by_value(frames + tf.random.normal(tf.shape(frames), stddev=c.noise), 0.0, 1.0)
-        last = c.clip_len - 1
-
-        def pairs(clip):  # the first and last frame of every clip, with their inputs, for D(y | x)
-            x = tf.concat([frames[:, 0], frames[:, last]], 0)
-            y = tf.concat([clip[:, 0], clip[:, last]], 0)
-            return tf.concat([x, y], -1)
-
-        def lowpass(clip):
-            return tf.nn.avg_pool2d(tf.reshape(clip, [-1, c.crop, c.crop, 3]), 4, 4, "VALID")
-
-        def per_frame(mask):
-            return tf.repeat(mask, c.clip_len)
-
-        pair_weights = tf.concat([tf.ones_like(stable), tf.ones_like(stable)], 0)
         with tf.GradientTape() as tape:
             style = self.style_input(batch)
             out = self.unroll(noisy, style)
-            terms = {
-                "l1": losses.l1(out, targets, distilled),
-                "l2": losses.l2(out, targets, distilled),
-                "lowpass": losses.l1(lowpass(out), lowpass(targets), per_frame(guided)),
-                "temporal": losses.temporal_loss(out, batch["flows"], batch["masks"]),
-                "tv": losses.tv_loss(tf.reshape(out, [-1, c.crop, c.crop, 3])),
-                "gan": losses.g_loss(self.patch_d(pairs(out), training=True), pair_weights),
-                "temporal_gan": losses.g_loss(self.temporal_d(stack_frames(out), training=True)),
-            }
-            if w.shift:
-                terms["shift"] = self._shift_pair(frames, out, style)
-            if self.perceptual is not None:
-                picked = perceptual_frames(c.clip_len, c.perceptual_frames)
-                n = len(picked)
-                m = perceptual_margin(c.crop, c.generator.stride)
-                flat = [-1, c.crop - 2 * m, c.crop - 2 * m, 3]
-                terms.update(
-                    self.perceptual.terms(
-                        tf.reshape(
-                            tf.gather(out, picked, axis=1)[:, :, m : c.crop - m, m : c.crop - m], flat
-                        ),
-                        tf.reshape(
-                            tf.gather(frames, picked, axis=1)[:, :, m : c.crop - m, m : c.crop - m], flat
-                        ),
-                        tf.repeat(batch["style"], n),
-                        tf.repeat(has_style, n),
-                    )
-                )
-            g_total = tf.add_n([getattr(w, k) * v for k, v in terms.items()])
+            ctx = objective.StepContext(self, batch, frames, noisy, out, style)
+            terms = objective.evaluate(ctx, self.terms)
+            g_total = objective.weighted_total(terms, c.weights, self.stability_scale())
             scaled = g_total / replicas
         self.opt_g.apply_gradients(zip(tape.gradient(scaled, self.g_vars), self.g_vars, strict=True))
+        d_terms = self._discriminator_step(ctx) if self.d_vars else {}
+        return {"g_total": g_total, **terms, **d_terms}
 
-        fake = tf.stop_gradient(out)
+    def stability_scale(self) -> tf.Tensor:
+        """The schedule's factor on the stability terms: ``stability_floor`` at step 0, rising
+        linearly to 1 at ``stability_ramp`` steps (1 throughout when the ramp is 0)."""
+        c = self.config
+        if not c.stability_ramp:
+            return tf.constant(1.0)
+        progress = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(c.stability_ramp))
+        return c.stability_floor + (1.0 - c.stability_floor) * progress
+
+    def _discriminator_step(self, ctx: objective.StepContext) -> dict[str, tf.Tensor]:
+        """Update the discriminators whose G term is active: real = the clip's targets."""
+        batch, replicas = ctx.batch, float(self.strategy.num_replicas_in_sync)
+        targets, fake = batch["targets"], tf.stop_gradient(ctx.out)
+        values: dict[str, tf.Tensor] = {}
         with tf.GradientTape() as tape:
-            d_spatial = losses.d_loss(
-                self.patch_d(pairs(targets), training=True), self.patch_d(pairs(fake), training=True)
-            )
-            t_real = losses.g_loss(
-                self.temporal_d(stack_frames(targets), training=True), stable
-            )  # -log D(real)
-            t_fake = tf.reduce_mean(tf.nn.softplus(self.temporal_d(stack_frames(fake), training=True)))
-            d_temporal = t_real + t_fake
-            d_scaled = (d_spatial + d_temporal) / replicas
+            if self.config.weights.gan:
+                values["d_spatial"] = losses.d_loss(
+                    self.patch_d(ctx.first_and_last(targets), training=True),
+                    self.patch_d(ctx.first_and_last(fake), training=True),
+                )
+            if self.config.weights.temporal_gan:
+                t_real = losses.g_loss(self.temporal_d(stack_frames(targets), training=True), batch["stable"])
+                t_fake = tf.reduce_mean(tf.nn.softplus(self.temporal_d(stack_frames(fake), training=True)))
+                values["d_temporal"] = t_real + t_fake
+            d_scaled = tf.add_n(list(values.values())) / replicas
         self.opt_d.apply_gradients(zip(tape.gradient(d_scaled, self.d_vars), self.d_vars, strict=True))
-        return {"g_total": g_total, **terms, "d_spatial": d_spatial, "d_temporal": d_temporal}
+        return values
 
     def train_step(self, dist_batch) -> dict[str, float]:
         if self._train_step is None:
 
-            @tf.function
+            @tf.function(jit_compile=self.config.jit or None)
             def step(batch):
                 per_replica = self.strategy.run(self._replica_step, args=(batch,))
                 return {
@@ -441,8 +365,7 @@ class Trainer:
         """Progress bar, TensorBoard scalars and images, periodic checkpoint; True if it saved one."""
         c = self.config
         bar.update(1)
-        shown = ("l1", "lowpass", "temporal", "shift", "style", "colour")
-        bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items() if k in shown})
+        bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items() if k != "g_total"})
         if step % c.log_every == 0 or step == 1:
             with writer.as_default(step=step):
                 for k, v in losses.items():

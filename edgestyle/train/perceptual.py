@@ -170,13 +170,14 @@ class PerceptualLoss:
         stride = max(1, int(np.sqrt(features.shape[1] * features.shape[2] / STYLE_SAMPLES)))
         if stride > 1:
             dy, dx = tf.unstack(tf.random.uniform([2], 0, stride, tf.int32))
-            features = features[:, dy::stride, dx::stride]
+            features = _offset_grid(features, dy, dx, stride)
         n, channels = tf.shape(features)[0], features.shape[-1]
         directions = tf.random.normal([channels, STYLE_DIRECTIONS])
         directions = directions / tf.norm(directions, axis=0, keepdims=True)
         ours = tf.sort(tf.reshape(features, [n, -1, channels]) @ directions, axis=1)  # [N, P, K]
         theirs = tf.sort(self.style_targets[tap] @ directions, axis=1)  # [S, M, K]
-        index = tf.cast(tf.round(tf.linspace(0.0, float(STYLE_SAMPLES - 1), tf.shape(ours)[1])), tf.int32)
+        positions = ours.shape[1] if ours.shape[1] is not None else tf.shape(ours)[1]
+        index = tf.cast(tf.round(tf.linspace(0.0, float(STYLE_SAMPLES - 1), positions)), tf.int32)
         theirs = tf.gather(tf.gather(theirs, index, axis=1), style_index)  # the style's quantiles
         err = tf.reduce_mean(tf.square(ours - theirs), axis=[1, 2])
         return err / tf.gather(self.energy[tap], style_index)
@@ -189,16 +190,22 @@ class PerceptualLoss:
         """
         n = tf.shape(images)[0]
         dy, dx = tf.unstack(tf.random.uniform([2], 0, COLOUR_STRIDE, tf.int32))
-        grid = images[:, dy::COLOUR_STRIDE, dx::COLOUR_STRIDE]
+        grid = _offset_grid(images, dy, dx, COLOUR_STRIDE)
         pixels = tf.reshape(grid, [n, -1, 3]) @ self.directions  # [N, P, K]
         ranked = tf.sort(pixels, axis=1)
-        count = tf.shape(ranked)[1]
+        count = ranked.shape[1] if ranked.shape[1] is not None else tf.shape(ranked)[1]
         index = tf.cast(
             tf.round(tf.linspace(0.0, tf.cast(count - 1, tf.float32), COLOUR_QUANTILES)), tf.int32
         )
         sampled = tf.gather(ranked, index, axis=1)  # [N, Q, K]
         target = tf.gather(self.colour_targets, style_index)
         return tf.reduce_mean(tf.abs(sampled - target), axis=[1, 2])
+
+
+def _offset_grid(images: tf.Tensor, dy: tf.Tensor, dx: tf.Tensor, stride: int) -> tf.Tensor:
+    """Every ``stride``-th position from a random offset, wrapping at the far edge: the same count
+    of positions whatever the offset, so the shape is static (XLA compiles it)."""
+    return tf.roll(images, shift=[-dy, -dx], axis=[1, 2])[:, ::stride, ::stride]
 
 
 def _stack_or_zeros(items: list[np.ndarray | None]) -> np.ndarray:
