@@ -40,6 +40,32 @@ def moving_scene(frames: int = 60, width: int = 320, height: int = 240, seed: in
     return out
 
 
+def abstract_picture(width: int = 384, height: int = 384, seed: int = 0) -> np.ndarray:
+    """A BGR composition of bold overlapping shapes and brush-like lines on a warm ground: a
+    picture with a palette and strokes of its own, for showing ``--style-image`` without shipping
+    a painting."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    palette = [(40, 60, 200), (30, 160, 240), (150, 80, 30), (60, 140, 60), (20, 20, 30), (200, 200, 230)]
+    picture = np.full((height, width, 3), (120, 190, 230), np.uint8)
+    for _ in range(14):
+        colour = palette[int(rng.integers(len(palette)))]
+        centre = (int(rng.integers(width)), int(rng.integers(height)))
+        if rng.random() < 0.5:
+            cv2.circle(picture, centre, int(rng.integers(height // 16, height // 4)), colour, -1, cv2.LINE_AA)
+        else:
+            corner = (centre[0] + int(rng.integers(-width // 3, width // 3)), centre[1] + int(rng.integers(-height // 3, height // 3)))
+            cv2.rectangle(picture, centre, corner, colour, -1)
+    for _ in range(120):  # short dark strokes over everything
+        x, y = int(rng.integers(width)), int(rng.integers(height))
+        angle = rng.uniform(0, np.pi)
+        length = rng.uniform(8, 24)
+        end = (int(x + length * np.cos(angle)), int(y + length * np.sin(angle)))
+        cv2.line(picture, (x, y), end, palette[int(rng.integers(len(palette)))], 2, cv2.LINE_AA)
+    return cv2.GaussianBlur(picture, (3, 3), 0)
+
+
 def write_clip_with_audio(
     path: str,
     frames: int = 60,
