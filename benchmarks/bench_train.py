@@ -5,6 +5,16 @@ teacher, discards the first steps (graph tracing, pipeline warm-up), and prints 
 steps/s, trained frames/s and the ratio to the default configuration measured in the same run.
 
     python benchmarks/bench_train.py [--steps 20] [--preview MODEL_DIR --clip FRAMES_DIR]
+    python benchmarks/bench_train.py --recipe [--before REV] [--steps 100] [--rounds 2]
+
+``--recipe`` times the default recipe itself: the ``edgestyle train`` command of
+``models/make_default.sh`` (read from the script, so it cannot drift; on ../shared, or generated
+footage where it is absent) through the real CLI, for this checkout and for ``--before REV`` (a
+git worktree of that revision, e.g. the main of the last session) with *that* revision's recipe and
+with this one's, in alternating rounds; steps/s come from the TensorBoard wall times of the steps
+after the warm-up. Then a per-part breakdown of one step of this checkout's recipe (data, generator
+forward and backward, loss network, discriminators, optimizer). Results:
+benchmarks/results/bench_train_recipe.{md,json}.
 
 ``--preview`` also prints warping errors and student-teacher L1 of a trained model directory on a
 real clip (see edgestyle/train/preview.py) and writes a contact sheet next to it.
@@ -73,7 +83,15 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--preview", type=Path, help="a trained model directory to preview")
     parser.add_argument("--clip", type=Path, default=Path("../shared/data/video/sintel_mountain_2"))
+    parser.add_argument("--recipe", action="store_true", help="time the default recipe (see above)")
+    parser.add_argument("--before", default=None, help="with --recipe: a git revision to compare with")
+    parser.add_argument("--rounds", type=int, default=2, help="with --recipe: alternating rounds")
     args = parser.parse_args()
+    if args.recipe:
+        from recipe_speed import bench_recipe
+
+        bench_recipe(args.before, max(args.steps, 40), args.rounds, args.warmup)
+        return
 
     configs = {
         "default (gru)": [],

@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
 # Reproduce models/default/ from ../shared with edgestyle's own trainer, converter and evaluator.
 #
-#   bash models/make_default.sh            # about 2 hours on a 2-core x86-64 CPU (resumable)
+#   bash models/make_default.sh            # resumable; see STEPS and BUDGET below
 #   SHARED=/path/to/shared WORK=/tmp/es bash models/make_default.sh
 #
-# Trains one code-conditioned model on the photos in ../shared/data/photos (the Sintel and Big Buck
-# Bunny clips are held out for evaluation): three paintings (Van Gogh's The Starry Night, Munch's
-# The Scream, Hokusai's Great Wave), each with the Magenta arbitrary-stylization networks as a
-# low-pass teacher and the painting itself for the perceptual (sliced-Wasserstein) style terms, one
-# palette-shifted variant of each painting as an extra style, and "cartoon" distilled from the
-# built-in OpenCV filter. Two paintings in ../shared/styles (Picabia's Udnie, Turner's Shipwreck)
-# are held out to measure styles never seen in training (--style-image).
-# Interrupt it and run it again: it resumes from the last checkpoint (every 100 steps).
+# Trains one code-conditioned model on the Kodak and BSD photos in ../shared/data/photos (misc/ is
+# kept out to pick settings on; the webcam, Sintel and Big Buck Bunny clips are kept out to evaluate
+# on): seven paintings (Van Gogh's The Starry Night, Munch's The Scream, Hokusai's Great Wave,
+# Leger's Contrast of Forms, a Mondrian composition, Matisse's Woman with a Hat and a red-chalk
+# study), each with the Magenta arbitrary-stylization networks as a low-pass teacher and the
+# painting itself for the perceptual (sliced-Wasserstein) style terms, and "cartoon" distilled from
+# the built-in OpenCV filter. Texture is held still by the temporal, shift, noise-consistency and
+# smooth-flow terms (docs/training.md). Two paintings in ../shared/styles (Picabia's Udnie,
+# Turner's Shipwreck) are held out to measure styles never seen in training (--style-image).
+# Train alone on the machine: probes beside it cut its steps per second several times over.
+# Interrupt it and run it again: it resumes from the last checkpoint (every 100 steps, about a
+# minute and a half). The latest checkpoint of the shipped run is kept in models/default/training/
+# (generator, discriminators, optimizer state: about 5 MB), so on a fresh clone the recipe continues
+# that run instead of starting over: raise STEPS (and BUDGET) to train it further, e.g.
+#   STEPS=20000 BUDGET=4h bash models/make_default.sh
+# and KEEP=1 copies the new latest checkpoint back into models/default/training/ (commit it; older
+# checkpoints are not kept there, git history holds them). FRESH=1 ignores the kept checkpoint.
 # Skips cleanly (exit 0, one line) when ../shared is absent.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -28,6 +37,23 @@ mkdir -p "$WORK"
 model="$WORK/default"
 A="$SHARED/anchors"
 S="$SHARED/styles"
+kept="$here/default/training"
+
+if [ -z "${FRESH:-}" ] && [ ! -f "$model/checkpoints/checkpoint" ] && [ -f "$kept/checkpoint" ]; then
+  mkdir -p "$model/checkpoints"
+  cp "$kept"/* "$model/checkpoints/"
+  echo "continuing the kept run: $(sed -n 's/^model_checkpoint_path: "\(.*\)"/\1/p' "$kept/checkpoint")"
+fi
+
+keep_latest_checkpoint() {  # the newest checkpoint of $model into models/default/training/, alone
+  local src="$model/checkpoints" latest tmp="$kept.tmp"
+  latest="$(sed -n 's/^model_checkpoint_path: "\(.*\)"/\1/p' "$src/checkpoint")"
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  cp "$src/$latest".* "$src/run.json" "$tmp/"
+  printf 'model_checkpoint_path: "%s"\nall_model_checkpoint_paths: "%s"\n' "$latest" "$latest" > "$tmp/checkpoint"
+  rm -rf "$kept" && mv "$tmp" "$kept"
+  echo "kept $latest in $kept ($(du -sh "$kept" | cut -f1))"
+}
 
 # Photos: Kodak and BSD (the misc/ photos are kept out to pick the model on; the three clips are
 # kept out to evaluate it). EXTRA: more flags for a probe, e.g. EXTRA="--set weights.noise=0".
@@ -48,6 +74,7 @@ edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --set weights.l1=10 --set weights.noise="${NOISE:-30}" --set weights.flow="${FLOW:-30}" \
   --clip-len 3 --max-steps "$STEPS" --time-budget "$BUDGET" --checkpoint-every 100 --seed 0 \
   --out "$model" --cache-dir "$WORK/teacher-cache" ${EXTRA:-}
+[ -n "${KEEP:-}" ] && keep_latest_checkpoint
 [ -n "${TRAIN_ONLY:-}" ] && exit 0
 
 # 384x384 for the figures in the model card, 256x256 for Raspberry Pi profiles.
