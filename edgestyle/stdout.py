@@ -17,7 +17,7 @@ import select
 import stat
 import sys
 
-from edgestyle.errors import BrokenPipe, EdgestyleError, describe_os_error
+from edgestyle.errors import BrokenPipe, EdgestyleError, failure_cause
 
 
 def check_stdout(what: str) -> None:
@@ -62,7 +62,8 @@ def _failure(exc: OSError, what: str, written: int, total: int) -> EdgestyleErro
         return BrokenPipe(f"cannot write {what} to stdout: the reader closed the pipe{done}")
     if exc.errno == errno.EBADF:
         return EdgestyleError(f"cannot write {what} to stdout: it is closed{done}")
-    return EdgestyleError(describe_os_error(exc, "stdout", action="write") + done)
+    cause, hint = failure_cause(exc) or (exc.strerror or str(exc), None)
+    return EdgestyleError(f"cannot write {what} to stdout{done}: {cause}" + (f" ({hint})" if hint else ""))
 
 
 def _left_unread(fd: int) -> int:

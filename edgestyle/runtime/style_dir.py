@@ -35,7 +35,7 @@ from edgestyle.runtime.video_io import IMAGE_SUFFIXES
 
 DEFAULT_FADE = 0.5  # seconds of crossfade between two codes
 POLL_SECONDS = 0.25  # how often the folder is looked at (a new file shows within ~2 polls)
-SETTLE_SECONDS = 1.0  # a file that does not decode is given up on once unchanged this long
+SETTLE_SECONDS = 2.0  # a file that does not decode is given up on once unchanged this long
 FIRST_WAIT_SECONDS = 10.0  # before the first frame: how long to wait for pictures still being written
 NEXT_KEYS = ("n", " ")  # keys in the display window that show the next picture
 

@@ -12,6 +12,7 @@ interleaved with the video as frames are written, so the file streams progressiv
 
 from __future__ import annotations
 
+import errno
 import math
 from collections.abc import Iterator
 from fractions import Fraction
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from edgestyle.errors import EdgestyleError
+from edgestyle.errors import EdgestyleError, describe_os_error
 
 # Suffix -> (video codec, pixel format). H.264 wherever the container is a web/phone format.
 CODEC_BY_SUFFIX = {
@@ -63,7 +64,9 @@ def _open_input(path: Path):  # -> av.container.InputContainer
         raise EdgestyleError(f"video not found: {path}")
     try:
         container = av.open(str(path))
-    except (av.FFmpegError, UnicodeDecodeError):
+    except (av.FFmpegError, UnicodeDecodeError) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.ELOOP, errno.EIO):
+            raise EdgestyleError(describe_os_error(exc, f"video {path}", action="open")) from None
         raise EdgestyleError(f"cannot open video (unreadable or unsupported format): {path}") from None
     if not container.streams.video:
         container.close()
