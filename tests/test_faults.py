@@ -852,8 +852,8 @@ def test_a_style_picture_still_being_copied_is_taken_only_once_complete(tmp_path
             copy.write(data[: len(data) // 2])
             copy.flush()
             time.sleep(0.6)
+            finished = time.monotonic()  # from here on the file may be whole: any line before is too early
             copy.write(data[len(data) // 2 :])
-        finished = time.monotonic()
         taken, _ = run.wait_for(lambda line: line == "style: b.jpg (new file)")
         (folder / "c.jpg").write_bytes(data[: len(data) // 2])  # a copy that never finishes
         run.wait_for(lambda line: "c.jpg" in line, seconds=30)
