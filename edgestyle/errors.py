@@ -13,12 +13,19 @@ import os
 import signal
 
 EXIT_ERROR = 1
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a pipeline member killed by SIGPIPE
 
 
 class EdgestyleError(Exception):
     """A problem with the user's input, reported as one line and a non-zero exit code."""
 
     exit_code = EXIT_ERROR
+
+
+class BrokenPipe(EdgestyleError):
+    """The reader of our stdout went away before taking everything (``| head``): 128 + SIGPIPE."""
+
+    exit_code = EXIT_BROKEN_PIPE
 
 
 class NotBuiltYet(EdgestyleError):
@@ -46,15 +53,20 @@ _CAUSES = {
     errno.EDQUOT: ("disk quota exceeded", "free some space or write elsewhere"),
     errno.EFBIG: ("file too large (the file-size limit was reached)", "check 'ulimit -f' or the filesystem"),
     errno.EROFS: ("read-only file system", "write to a writable folder"),
-    errno.EACCES: ("permission denied", "check the folder's owner and permissions"),
-    errno.EPERM: ("operation not permitted", "check the folder's owner and permissions"),
+    errno.EACCES: ("permission denied", "check the owner and permissions"),
+    errno.EPERM: ("operation not permitted", "check the owner and permissions"),
     errno.EISDIR: ("is a folder", "name a file inside it"),
     errno.ENOTDIR: ("a part of the path is not a folder", None),
     errno.ENOENT: ("no such file or folder", None),
     errno.EIO: ("input/output error", "the disk or card may be failing or was removed"),
     errno.ENOMEM: ("out of memory", "use a smaller size"),
     errno.EMFILE: ("too many open files", None),
+    errno.ELOOP: ("a symlink loop", None),
+    errno.EPIPE: ("the reader closed the pipe (broken pipe)", None),
+    errno.EBADF: ("it is closed", None),
 }
+# Failures that only a write can meet: the one case where the verb follows from the error itself.
+_WRITE_ONLY = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EPIPE}
 
 
 def failure_cause(exc: BaseException) -> tuple[str, str | None] | None:
@@ -88,7 +100,9 @@ def user_error(exc: BaseException) -> EdgestyleError | None:
     if isinstance(exc, MemoryError):
         return EdgestyleError("not enough memory for this size (use a smaller size or fewer frames)")
     if isinstance(exc, OSError) and exc.errno is not None:
-        action = "read" if exc.errno in (errno.ENOENT,) else "write"
+        # Reached only where no caller said what it was doing: name the verb only when the error
+        # implies it (a full disk is a write), never guess "write" for a file that could not be read.
+        action = "write" if exc.errno in _WRITE_ONLY else "find" if exc.errno == errno.ENOENT else "access"
         return EdgestyleError(describe_os_error(exc, action=action))
     kind = type(exc)
     module = kind.__module__ or ""

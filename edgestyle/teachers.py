@@ -92,13 +92,9 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """An image file as RGB uint8, or one clear error line."""
     import cv2
 
-    path = Path(path)
-    if not path.is_file():
-        raise EdgestyleError(f"image not found: {path}")
-    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise EdgestyleError(f"cannot read image {path} (not an image OpenCV can decode)")
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    from edgestyle.runtime.decode import read_picture
+
+    return cv2.cvtColor(read_picture(path, "image"), cv2.COLOR_BGR2RGB)
 
 
 def resize_rgb(rgb: np.ndarray, width: int, height: int) -> np.ndarray:

@@ -8,6 +8,7 @@ input is the code of the shipped predictor (models/style_predict/); both run in 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import struct
 import subprocess
@@ -132,7 +133,7 @@ def command(name: str, picture: Path, tmp_path: Path, clip: Path, model: Path = 
     "kind, message",
     [
         ("missing", "style image not found"),
-        ("unreadable", "cannot decode it as a picture"),
+        ("unreadable", "cannot decode style image"),
         ("tiny", "40x20 is too small (at least 32 px a side)"),
         ("huge", "60 MP is too large (at most 50 MP)"),
     ],
@@ -199,6 +200,7 @@ def wait_for(condition, hook, stylizer, frame, seconds: float = 10.0) -> None:
 
 def test_style_dir_switches_on_a_key_and_a_new_file_and_skips_bad_files(pictures, frame, tmp_path):
     shutil.copy(pictures["unreadable"], tmp_path / "0_broken.png")  # first by name: tried first
+    os.utime(tmp_path / "0_broken.png", (time.time() - 60, time.time() - 60))  # broken for a minute: no copy
     shutil.copy(pictures["a"], tmp_path / "a.png")
     shutil.copy(pictures["b"], tmp_path / "b.jpg")
     lines: list[str] = []

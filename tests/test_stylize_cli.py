@@ -60,7 +60,7 @@ def test_folder_to_folder_mixed_sizes_non_images_and_a_broken_one(tmp_path):
     result = stylize(str(src), "-o", str(dst))
     assert result.exit_code == 1
     assert "notes.txt" in result.output and "raw/" in result.output  # skipped, named
-    assert "error: 1 of 5 photos could not be read: broken.png" in result.output
+    assert "error: 1 of 5 photos could not be read or decoded: broken.png" in result.output
     assert "Traceback" not in result.output
     assert sorted(p.name for p in dst.iterdir()) == ["a.png", "b.jpg", "c.webp", "portrait.jpg"]
     for name, (w, h) in sizes.items():

@@ -4,9 +4,11 @@ Exit codes, the same for every command:
 
 ====  ==========================================================================================
 0     done
-1     a problem the user can fix (bad input, missing file, full disk, read-only folder, ...)
+1     a problem the user can fix (bad input, missing file, full disk, read-only folder, closed stdout)
 2     a usage error (unknown option) or a feature that is not built yet
 130   stopped by Ctrl-C (SIGINT), 128 + 2
+141   the reader of stdout left before taking everything (``| head``): EPIPE, 128 + SIGPIPE as a
+      shell reports it, with one ``error:`` line
 143   stopped by SIGTERM (``kill``, ``systemctl stop``), 128 + 15
 ====  ==========================================================================================
 
@@ -28,7 +30,8 @@ from typing import Any, TypeVar
 
 import typer
 
-from edgestyle.errors import Interrupted, signal_of, user_error
+from edgestyle.errors import BrokenPipe, Interrupted, signal_of, user_error
+from edgestyle.stdout import silence_stdout
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,15 +104,21 @@ def one_line_errors(func: F) -> F:
         set_verbose(verbose)
         try:
             with signals_raise_interrupt():
-                return func(*args, **kwargs)
+                result = func(*args, **kwargs)
+                _flush_stdout()  # a reader that left (| head) is an error now, not a traceback at exit
+                return result
         except KeyboardInterrupt as exc:
             raise stopped(signal_of(exc)) from None
         except Exception as exc:
             if _received:  # the interrupt surfaced as another exception
                 raise stopped(_received[-1]) from None
-            problem = user_error(exc)
+            problem = BrokenPipe("cannot write to stdout: the reader closed the pipe") if isinstance(
+                exc, BrokenPipeError
+            ) else user_error(exc)
             if problem is None:
                 raise
+            if isinstance(problem, BrokenPipe):
+                silence_stdout()
             typer.echo("error: " + " ".join(str(problem).split()), err=True)  # one line, always
             raise typer.Exit(problem.exit_code) from None
 
@@ -118,6 +127,11 @@ def one_line_errors(func: F) -> F:
         parameters=[*signature.parameters.values(), VERBOSE_OPTION]
     )
     return wrapper  # type: ignore[return-value]
+
+
+def _flush_stdout() -> None:
+    if sys.stdout is not None:
+        sys.stdout.flush()
 
 
 def info(message: str) -> None:

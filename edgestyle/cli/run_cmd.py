@@ -146,6 +146,13 @@ def run(
     style_fade: float = typer.Option(
         None, "--style-fade", help="With --style-dir: crossfade SECONDS, 0 to 60 (default 0.5)."
     ),
+    preview_token: str = typer.Option(
+        None,
+        "--preview-token",
+        help="With -o http://...: the token the browser preview requires (?token= in its URL or "
+        "Authorization: Bearer), 12 to 128 characters of A-Z a-z 0-9 . _ ~ -. Off loopback one is "
+        "generated when not given and printed once; on 127.0.0.1 the preview is open unless one is given.",
+    ),
 ) -> None:
     """Stylize a live source (camera, stream, file) and show it on HDMI or record it; Ctrl-C stops cleanly.
 
@@ -156,6 +163,7 @@ def run(
     from edgestyle.runtime.models import resolve_model
     from edgestyle.runtime.pipeline import Pipeline
     from edgestyle.runtime.profiles import BoardProfile, load_profile
+    from edgestyle.runtime.sinks.preview_access import redact
     from edgestyle.runtime.stylizer import Stylizer
     from edgestyle.sizes import parse_size
 
@@ -172,6 +180,7 @@ def run(
     uri = source or profile.camera_uri
     sink_uris = list(output or [profile.sink])
     _refuse_recording_the_input(uri, sink_uris)
+    _check_preview_token(preview_token, sink_uris)
     model_path = resolve_model(model, profile.model_glob, profile.model_size)
     stylizer = Stylizer(
         model_path,
@@ -186,10 +195,9 @@ def run(
 
         tour = StyleCycler(stylizer, style_dir, log=info, **folder_options)
     capture_size = wanted_size or (stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size))
-    info(
-        f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {', '.join(sink_uris)}"
-    )
-    frame_source, sink = _open_ends(uri, sink_uris, capture_size, profile.camera_fps, loop)
+    shown = ", ".join(redact(s) for s in sink_uris)  # a token is shown once, by the preview itself
+    info(f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {shown}")
+    frame_source, sink = _open_ends(uri, sink_uris, capture_size, profile.camera_fps, loop, preview_token)
     if style_dir:
         sink.on_key(tour.on_key)
         tour.start()
@@ -231,7 +239,19 @@ def _refuse_recording_the_input(source: str, sinks: list[str]) -> None:
             raise EdgestyleError(f"the output {sink} is the input; record to another name")
 
 
-def _open_ends(uri: str, sink_uris: list[str], capture_size, fps: float, loop: bool):
+def _check_preview_token(token: str | None, sinks: list[str]) -> None:
+    """--preview-token is checked before anything opens, and only goes with a browser preview."""
+    from edgestyle.errors import EdgestyleError
+    from edgestyle.runtime.sinks.preview_access import check_token
+
+    if token is None:
+        return
+    if not any(sink.lower().startswith("http://") for sink in sinks):
+        raise EdgestyleError("--preview-token goes with a browser preview: -o http://HOST:PORT")
+    check_token(token, "--preview-token")
+
+
+def _open_ends(uri: str, sink_uris: list[str], capture_size, fps: float, loop: bool, preview_token=None):
     """The source, then the sink(s) at the source's rate; the source is released if a sink fails."""
     from edgestyle.cli._common import info
     from edgestyle.runtime.sinks import open_sinks
@@ -239,7 +259,7 @@ def _open_ends(uri: str, sink_uris: list[str], capture_size, fps: float, loop: b
 
     frame_source = open_source(uri, size=capture_size, fps=fps, loop=loop, log=info)
     try:
-        return frame_source, open_sinks(sink_uris, fps=frame_source.fps, log=info)
+        return frame_source, open_sinks(sink_uris, fps=frame_source.fps, log=info, preview_token=preview_token)
     except BaseException:
         frame_source.close()
         raise

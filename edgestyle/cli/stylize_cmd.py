@@ -220,4 +220,6 @@ def _stylize_photos(job: Job, stylizer, side_by_side: bool, label: str) -> None:
         f"to {where} with {label}"
     )
     if failed:
-        raise EdgestyleError(f"{len(failed)} of {len(pairs)} photos could not be read: {', '.join(failed)}")
+        raise EdgestyleError(
+            f"{len(failed)} of {len(pairs)} photos could not be read or decoded: {', '.join(failed)}"
+        )

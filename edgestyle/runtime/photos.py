@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from edgestyle.atomic import write_bytes_atomic
-from edgestyle.errors import EdgestyleError
+from edgestyle.errors import EdgestyleError, describe_os_error
 from edgestyle.runtime.video_io import IMAGE_SUFFIXES
+from edgestyle.stdout import check_stdout, write_stdout
 
 STDIO = "-"
 # Leading bytes -> the suffix OpenCV encodes that format with (stdin has no name to go by).
@@ -43,34 +44,20 @@ def sniff_suffix(data: bytes) -> str:
     return next((suffix for magic, suffix in MAGIC if data.startswith(magic)), ".png")
 
 
-def decode(data: bytes, name: str) -> np.ndarray:
-    """Encoded image bytes -> upright BGR uint8 (imdecode applies EXIF orientation like imread)."""
-    import cv2
-
-    try:
-        image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    except cv2.error as exc:  # e.g. a header claiming more pixels than CV_IO_MAX_IMAGE_PIXELS
-        raise EdgestyleError(f"cannot read image: {name} ({str(exc).strip().splitlines()[-1]})") from None
-    if image is None:
-        raise EdgestyleError(f"cannot read image: {name}")
-    return image
-
-
 def read_photo(source: str | os.PathLike) -> tuple[np.ndarray, str]:
     """(upright BGR image, its format as a suffix) from a file or ``-`` (stdin)."""
+    from edgestyle.runtime.decode import decode_picture, read_bytes
+
     if str(source) == STDIO:
-        data = sys.stdin.buffer.read()
+        try:
+            data = sys.stdin.buffer.read() if sys.stdin is not None else b""
+        except OSError as exc:
+            raise EdgestyleError(describe_os_error(exc, "stdin", action="read")) from None
         if not data:
             raise EdgestyleError("no image on stdin")
-        return decode(data, "stdin"), sniff_suffix(data)
+        return decode_picture(data, "image on stdin"), sniff_suffix(data)
     path = Path(source)
-    if not path.is_file():
-        raise EdgestyleError(f"image not found: {path}")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise EdgestyleError(f"cannot read image: {path} ({exc.strerror})") from None
-    return decode(data, str(path)), path.suffix.lower()
+    return decode_picture(read_bytes(path, "image"), f"image {path}"), path.suffix.lower()
 
 
 def encode(image: np.ndarray, suffix: str, name: str) -> bytes:
@@ -86,8 +73,7 @@ def encode(image: np.ndarray, suffix: str, name: str) -> bytes:
 def write_photo(target: str | os.PathLike, image: np.ndarray, fmt: str) -> None:
     """Write ``image`` to a file (format from its suffix, atomically) or to stdout (format ``fmt``)."""
     if str(target) == STDIO:
-        sys.stdout.buffer.write(encode(image, fmt, "stdout"))
-        sys.stdout.buffer.flush()
+        write_stdout(encode(image, fmt, "stdout"), "the photo")
         return
     path = Path(target)
     write_bytes_atomic(path, encode(image, path.suffix, str(path)))
@@ -98,6 +84,7 @@ def check_image_output(target: str | os.PathLike) -> None:
     from edgestyle.atomic import check_parent_exists
 
     if str(target) == STDIO:
+        check_stdout("the photo")  # closed (>&-): say so before stylizing anything
         return
     path = Path(target)
     if path.suffix.lower() not in IMAGE_SUFFIXES:

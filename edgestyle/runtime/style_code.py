@@ -45,27 +45,24 @@ def find_predictor(name: str | None = None) -> Path:
 
 
 def file_sha256(path: str | os.PathLike) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    from edgestyle.runtime.decode import read_bytes
+
+    return hashlib.sha256(read_bytes(path, "style predictor")).hexdigest()
 
 
 def read_style_picture(path: str | os.PathLike) -> np.ndarray:
-    """A style picture as RGB uint8, or one ``error:`` line: missing, unreadable, tiny or huge."""
+    """A style picture as RGB uint8, or one ``error:`` line: missing, unreadable, damaged, tiny or huge."""
     import cv2
 
+    from edgestyle.runtime.decode import decode_picture, read_bytes
     from edgestyle.runtime.video_io import IMAGE_SUFFIXES
 
     path = Path(path)
-    if not path.is_file():
-        raise EdgestyleError(f"style image not found: {path}")
     if path.suffix.lower() not in IMAGE_SUFFIXES:
         raise EdgestyleError(f"style image {path}: not a picture ({path.suffix or 'no suffix'})")
-    _refuse_huge(path, _pixels(path))  # from the header, before decoding gigabytes
-    try:
-        bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    except cv2.error:
-        bgr = None
-    if bgr is None:
-        raise EdgestyleError(f"style image {path}: cannot decode it as a picture")
+    data = read_bytes(path, "style image")
+    _refuse_huge(path, _pixels(data))  # from the header, before decoding gigabytes
+    bgr = decode_picture(data, f"style image {path}")
     _refuse_huge(path, bgr.shape[0] * bgr.shape[1])
     if min(bgr.shape[:2]) < MIN_SIDE:
         raise EdgestyleError(
@@ -81,12 +78,11 @@ def _refuse_huge(path: Path, pixels: int) -> None:
         )
 
 
-def _pixels(path: Path) -> int:
+def _pixels(data: bytes) -> int:
     """Width x height from a PNG or JPEG header without decoding (0 when unknown)."""
     import struct
 
-    with open(path, "rb") as f:
-        head = f.read(64 * 1024)
+    head = data[: 64 * 1024]
     if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
         width, height = struct.unpack(">II", head[16:24])
         return width * height

@@ -7,10 +7,14 @@ hook the pipeline calls before each frame only crossfades between two code vecto
 microseconds. The recurrent state is *not* reset at a switch: it carries the scene, and the
 fade moves the style input gradually, so the picture stays as stable as within one style.
 
-A file that is still being copied is taken only once its size and time have stayed the same
-for one poll; hidden files (``.name``, what most copy tools write to first) are ignored. A
-picture that cannot be used (unreadable, tiny, huge) is skipped with one warning line, and
-retried only if the file changes.
+A file is taken only once it is complete: it decodes whole (the strict decoder of
+:mod:`edgestyle.runtime.decode` finds a JPEG's end marker, a PNG's IEND, the size a header
+promises) with its size and time the same before and after the read. A file that does not decode
+is waited for, silently, while it may still be copying; once its size and time have held for
+``SETTLE_SECONDS`` it is skipped with one warning line. Hidden files (``.name``, what most copy
+tools write to first) are ignored. Anything else that cannot be used (a folder, FIFO, socket,
+broken symlink or symlink loop named like a picture, an unreadable, tiny or huge file) is skipped
+with one warning line and never stops the run; it is looked at again only if it changes.
 """
 
 from __future__ import annotations
@@ -25,11 +29,14 @@ from pathlib import Path
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
+from edgestyle.runtime.decode import DamagedPicture, not_a_file
 from edgestyle.runtime.style_code import StylePredictor, code_input, predictor_for
 from edgestyle.runtime.video_io import IMAGE_SUFFIXES
 
 DEFAULT_FADE = 0.5  # seconds of crossfade between two codes
 POLL_SECONDS = 0.25  # how often the folder is looked at (a new file shows within ~2 polls)
+SETTLE_SECONDS = 2.0  # a file that does not decode is given up on once unchanged this long
+FIRST_WAIT_SECONDS = 10.0  # before the first frame: how long to wait for pictures still being written
 NEXT_KEYS = ("n", " ")  # keys in the display window that show the next picture
 
 Stamp = tuple[int, int]  # (size, mtime_ns): a file changed when this does
@@ -44,47 +51,52 @@ def _stamp(path: Path) -> Stamp | None:
 
 
 class StyleFolder:
-    """The pictures of one folder in name order, and the ones that appeared (complete) since last asked."""
+    """The pictures of one folder in name order, what else is named like one, and how long each held still.
 
-    def __init__(self, path: str | os.PathLike):
+    Scanning never raises: a folder that vanished lists nothing, and an entry that cannot be
+    stat'ed (a symlink loop) is listed among :meth:`strays` with what it is.
+    """
+
+    def __init__(self, path: str | os.PathLike, settle: float = SETTLE_SECONDS, clock: Callable[[], float] = time.monotonic):
         self.path = Path(path)
         if not self.path.is_dir():
             raise EdgestyleError(f"style folder not found: {self.path}")
-        self._known: dict[str, Stamp] = {}
-        self._settling: dict[str, Stamp] = {}
-        for picture in self.pictures():
-            if (stamp := _stamp(picture)) is not None:
-                self._known[picture.name] = stamp
+        self.settle, self.clock = settle, clock
+        self._held: dict[str, tuple[Stamp, float]] = {}  # name -> (stamp, since when it is that stamp)
 
-    def pictures(self) -> list[Path]:
-        """Picture files by name (hidden files and other suffixes left out); [] if the folder is gone."""
+    def scan(self) -> tuple[list[Path], dict[str, str]]:
+        """(regular picture files by name, {name: what it is} for other entries named like pictures)."""
         try:
             entries = list(os.scandir(self.path))
         except OSError:
-            return []
-        return sorted(
-            Path(e.path)
-            for e in entries
-            if not e.name.startswith(".") and Path(e.name).suffix.lower() in IMAGE_SUFFIXES and e.is_file()
-        )
-
-    def added(self) -> list[Path]:
-        """Pictures new or rewritten since the last call, once their size and time held for one poll."""
-        ready = []
-        current = {p.name: p for p in self.pictures()}
-        for name, path in current.items():
-            stamp = _stamp(path)
-            if stamp is None or self._known.get(name) == stamp:
+            return [], {}
+        pictures, strays = [], {}
+        for entry in entries:
+            if entry.name.startswith(".") or Path(entry.name).suffix.lower() not in IMAGE_SUFFIXES:
                 continue
-            if self._settling.get(name) == stamp:
-                self._known[name] = stamp
-                del self._settling[name]
-                ready.append(path)
+            try:
+                regular = entry.is_file()  # follows symlinks; a loop raises
+            except OSError:
+                regular = False
+            if regular:
+                pictures.append(Path(entry.path))
             else:
-                self._settling[name] = stamp
-        for gone in set(self._known) - set(current):
-            del self._known[gone]
-        return ready
+                strays[entry.name] = not_a_file(entry.path)
+        return sorted(pictures), strays
+
+    def pictures(self) -> list[Path]:
+        """Picture files by name (hidden files, other suffixes and non-files left out); [] if the folder is gone."""
+        return self.scan()[0]
+
+    def settled(self, path: Path, stamp: Stamp | None) -> bool:
+        """True once ``path`` has had ``stamp`` for ``settle`` seconds (watched here, or by its mtime)."""
+        if stamp is None:
+            return False
+        now = self.clock()
+        held = self._held.get(path.name)
+        if held is None or held[0] != stamp:
+            self._held[path.name] = held = (stamp, now)
+        return now - held[1] >= self.settle or time.time() - stamp[1] / 1e9 >= self.settle
 
 
 @dataclass
@@ -114,12 +126,15 @@ class StyleCycler:
         log: Callable[[str], None] | None = None,
         poll: float = POLL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        settle: float = SETTLE_SECONDS,
     ):
         code = code_input(stylizer.contract, stylizer.model.path.name)  # refuse a model that cannot
         self.stylizer, self.every, self.fade, self.poll, self.clock = stylizer, every, fade, poll, clock
         self.log = log or (lambda message: None)
-        self.folder = StyleFolder(folder)
-        pictures = self.folder.pictures()
+        self.folder = StyleFolder(folder, settle=settle)
+        self._strays: dict[str, str] = {}  # warned about: name -> what it is
+        pictures, strays = self.folder.scan()
+        self._warn_strays(strays)
         if not pictures:
             raise EdgestyleError(
                 f"--style-dir {self.folder.path} has no pictures ({', '.join(IMAGE_SUFFIXES)})"
@@ -127,12 +142,12 @@ class StyleCycler:
         # The worker's own interpreter: LiteRT interpreters must not be shared between threads.
         self._predictor: StylePredictor = predictor_for(code, threads=1, warn=self.log)
         self._codes: dict[str, tuple[Stamp, np.ndarray]] = {}
-        self._bad: dict[str, Stamp | None] = {}
-        first = self._next_usable(pictures, after=None)
-        if first is None:
-            raise EdgestyleError(
-                f"--style-dir {self.folder.path}: none of its {len(pictures)} pictures is usable"
-            )
+        self._bad: dict[str, Stamp] = {}  # warned about this version of the file
+        self._waiting: dict[str, tuple[Stamp, str]] = {}  # does not decode (yet): maybe still copying
+        self._handled: dict[str, Stamp | None] = {p.name: _stamp(p) for p in pictures}  # not "new files"
+        first = self._first_usable(pictures)
+        for name in self._waiting:  # taken as a new file once complete
+            self._handled.pop(name, None)
         self.current = first.name
         self._shown = self._to = first.code
         self._from = first.code
@@ -147,6 +162,21 @@ class StyleCycler:
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
         self._thread = threading.Thread(target=self._work, name="style-dir", daemon=True)
+
+    def _first_usable(self, pictures: list[Path]) -> _Switch:
+        """The first usable picture by name; while none is but some are still being written, wait for them."""
+        deadline = time.monotonic() + max(FIRST_WAIT_SECONDS, 2 * self.folder.settle)
+        while True:
+            first = self._next_usable(pictures, after=None)
+            if first is not None:
+                return first
+            if not self._waiting or time.monotonic() > deadline:
+                writing = f" ({len(self._waiting)} still being written)" if self._waiting else ""
+                raise EdgestyleError(
+                    f"--style-dir {self.folder.path}: none of its {len(pictures)} pictures is usable{writing}"
+                )
+            time.sleep(self.poll)
+            pictures = self.folder.pictures() or pictures
 
     @property
     def code(self) -> np.ndarray:
@@ -211,14 +241,19 @@ class StyleCycler:
 
     def _due(self) -> _Switch | None:
         """The switch to make now, if any: a new file first, then a key, then the timer."""
-        for path in reversed(self.folder.added()):  # several at once: the last by name wins
-            self._bad.pop(path.name, None)
+        pictures, strays = self.folder.scan()
+        self._warn_strays(strays)
+        names = {p.name for p in pictures}
+        for gone in set(self._handled) - names:
+            del self._handled[gone]
+        new = [p for p in pictures if self._handled.get(p.name, ()) != _stamp(p)]
+        for path in reversed(new):  # several at once: the last by name wins
             if (made := self._usable(path, "new file")) is not None:
                 return made
         if self._wanted.is_set() or (self.every and self.clock() - self._last_switch >= self.every):
             reason = "key" if self._wanted.is_set() else "timer"
             self._wanted.clear()
-            made = self._next_usable(self.folder.pictures(), after=self.current, reason=reason)
+            made = self._next_usable(pictures, after=self.current, reason=reason)
             if made is None:  # nothing else usable: keep the style, wait a full period again
                 self._last_switch = self.clock()
             return made
@@ -234,23 +269,56 @@ class StyleCycler:
         return None
 
     def _usable(self, path: Path, reason: str) -> _Switch | None:
-        """The picture's code (cached per file version), or None after one warning line."""
-        stamp = _stamp(path)
-        cached = self._codes.get(path.name)
+        """The picture's code (cached per file version), or None: still being written (silently, until
+        it has held still for the settle time), gone, or unusable (one warning per version)."""
+        name, stamp = path.name, _stamp(path)
+        if stamp is None:
+            return None  # gone since the scan
+        cached = self._codes.get(name)
         if cached is not None and cached[0] == stamp:
-            return _Switch(path.name, cached[1], reason)
-        if path.name in self._bad and self._bad[path.name] == stamp:
+            self._handled[name] = stamp
+            return _Switch(name, cached[1], reason)
+        if self._bad.get(name) == stamp:
             return None  # already warned about this version of the file
+        waiting = self._waiting.get(name)
+        if waiting is not None and waiting[0] == stamp:  # unchanged since it failed to decode
+            return self._give_up(path, stamp, waiting[1]) if self.folder.settled(path, stamp) else None
         try:
             code = self._predictor.code_of_file(path)
+        except DamagedPicture as exc:  # a copy in progress looks exactly like this
+            if _stamp(path) != stamp or not self.folder.settled(path, stamp):
+                self._waiting[name] = (stamp, str(exc))
+                return None
+            return self._give_up(path, stamp, str(exc))
         except (EdgestyleError, OSError) as exc:
-            self._bad[path.name] = stamp
-            self.log(
-                f"warning: skipped {exc}"
-                if isinstance(exc, EdgestyleError)
-                else f"warning: skipped {path}: {exc}"
-            )
+            if _stamp(path) is None:
+                return None
+            return self._give_up(path, stamp, str(exc))
+        if _stamp(path) != stamp:  # it changed while being read: not complete yet
             return None
-        if stamp is not None:
-            self._codes[path.name] = (stamp, code)
-        return _Switch(path.name, code, reason)
+        self._waiting.pop(name, None)
+        self._codes[name] = (stamp, code)
+        self._handled[name] = stamp
+        return _Switch(name, code, reason)
+
+    def _give_up(self, path: Path, stamp: Stamp, why: str) -> None:
+        self._bad[path.name] = self._handled[path.name] = stamp
+        self._waiting.pop(path.name, None)
+        self.log(skip_line(path, why))
+        return None
+
+    def _warn_strays(self, strays: dict[str, str]) -> None:
+        """One warning per entry named like a picture that is no file (again only if it changes)."""
+        for name in set(self._strays) - set(strays):
+            del self._strays[name]
+        for name, what in sorted(strays.items()):
+            if self._strays.get(name) != what:
+                self._strays[name] = what
+                self.log(skip_line(self.folder.path / name, f"it is {what}"))
+
+
+def skip_line(path: Path, why: str) -> str:
+    """``warning: skipped style image P: cannot decode it: truncated JPEG (...)``: the file named once."""
+    prefix = f"style image {path}: "
+    why = why[len(prefix) :] if why.startswith(prefix) else why.replace(f"style image {path}", "it")
+    return f"warning: skipped style image {path}: {why}"

@@ -12,6 +12,7 @@ interleaved with the video as frames are written, so the file streams progressiv
 
 from __future__ import annotations
 
+import errno
 import math
 from collections.abc import Iterator
 from fractions import Fraction
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from edgestyle.errors import EdgestyleError
+from edgestyle.errors import EdgestyleError, describe_os_error
 
 # Suffix -> (video codec, pixel format). H.264 wherever the container is a web/phone format.
 CODEC_BY_SUFFIX = {
@@ -63,7 +64,9 @@ def _open_input(path: Path):  # -> av.container.InputContainer
         raise EdgestyleError(f"video not found: {path}")
     try:
         container = av.open(str(path))
-    except (av.FFmpegError, UnicodeDecodeError):
+    except (av.FFmpegError, UnicodeDecodeError) as exc:
+        if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.ELOOP, errno.EIO):
+            raise EdgestyleError(describe_os_error(exc, f"video {path}", action="open")) from None
         raise EdgestyleError(f"cannot open video (unreadable or unsupported format): {path}") from None
     if not container.streams.video:
         container.close()
@@ -93,11 +96,13 @@ def _frame_to_bgr(frame) -> np.ndarray:
 
 
 def read_frames(path: Path) -> Iterator[np.ndarray]:
-    """Every frame of a video file as BGR; fails before yielding if the file has no decodable frame."""
+    """Every frame of a video file as BGR; fails before yielding if the file has no decodable frame,
+    and with one error naming the file where a later frame is damaged or the file stops early."""
     import av
 
     container = _open_input(path)
-    frames = container.decode(_video_stream(container))
+    stream = _video_stream(container)
+    frames = container.decode(stream)
     try:
         first = next(frames, None)
     except (av.FFmpegError, UnicodeDecodeError):
@@ -105,24 +110,53 @@ def read_frames(path: Path) -> Iterator[np.ndarray]:
     if first is None:
         container.close()
         raise EdgestyleError(f"video has no readable frames: {path}")
-    return _rest(container, first, frames)
+    return _rest(container, stream, first, frames, path)
 
 
-def _rest(container, first, frames) -> Iterator[np.ndarray]:
+def _rest(container, stream, first, frames, path: Path) -> Iterator[np.ndarray]:
     import av
 
+    count, last = 1, first
     try:
         yield _frame_to_bgr(first)
         while True:
             try:
                 frame = next(frames, None)
-            except av.FFmpegError:
-                return  # a damaged tail ends the clip, like OpenCV's reader
+            except av.FFmpegError as exc:
+                raise EdgestyleError(
+                    f"cannot decode video {path}: frame {count + 1} is damaged or cut off "
+                    f"({_ffmpeg_words(exc)}); {count} frames decoded"
+                ) from None
             if frame is None:
-                return
+                break
+            count, last = count + 1, frame
             yield _frame_to_bgr(frame)
+        _check_complete(stream, count, last, path)
     finally:
         container.close()
+
+
+def _ffmpeg_words(exc: Exception) -> str:
+    """FFmpeg's own reason, without the errno and the C function PyAV adds."""
+    return f"FFmpeg: {getattr(exc, 'strerror', None) or str(exc)}".rstrip(".")
+
+
+def _check_complete(stream, count: int, last, path: Path) -> None:
+    """A stream that ends well before the duration and frame count its header promises was cut off.
+
+    Both must fall short: an edit list may hide a few frames at the start (phone videos), but the
+    last frame then still sits at the end of the stream's duration.
+    """
+    promised = int(stream.frames or 0)
+    if not promised or count >= promised or stream.duration is None or last.time is None:
+        return
+    rate = float(stream.average_rate or stream.guessed_rate or 0) or 30.0
+    end = float(stream.duration * stream.time_base) + float((stream.start_time or 0) * stream.time_base)
+    if last.time + 2.0 / rate < end:
+        raise EdgestyleError(
+            f"cannot decode video {path}: it stops after {count} of its {promised} frames "
+            f"({last.time:.2f} of {end:.2f} s; truncated?)"
+        )
 
 
 def probe(path: Path) -> tuple[float | None, int, tuple[int, int]]:

@@ -21,7 +21,7 @@ from types import TracebackType
 import numpy as np
 
 from edgestyle.atomic import PARTIAL, RECORDING, atomic_path, recovered_name
-from edgestyle.errors import EdgestyleError, describe_os_error, user_error
+from edgestyle.errors import EdgestyleError, describe_os_error
 from edgestyle.preflight import MIB, free_bytes, no_space
 from edgestyle.runtime import video_av, video_cv
 
@@ -64,17 +64,11 @@ def image_files(folder: str | os.PathLike) -> list[Path]:
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
-    """One image file as BGR uint8, turned upright by its EXIF orientation, or one clear error."""
-    import cv2
+    """One image file as BGR uint8, turned upright by its EXIF orientation, or one clear error
+    (a truncated or corrupt file included: :mod:`edgestyle.runtime.decode`)."""
+    from edgestyle.runtime.decode import read_picture
 
-    try:
-        image = cv2.imread(str(path), cv2.IMREAD_COLOR)  # IMREAD_COLOR applies the EXIF orientation
-    except cv2.error as exc:  # e.g. a header claiming 60000x60000 (OpenCV's 2^30-pixel guard)
-        problem = user_error(exc)
-        raise EdgestyleError(f"cannot read image {path}: {problem or 'OpenCV cannot decode it'}") from None
-    if image is None:
-        raise EdgestyleError(f"cannot read image: {path}")
-    return image
+    return read_picture(path, "image")
 
 
 def read_frames(path_or_dir: str | os.PathLike) -> Iterator[np.ndarray]:

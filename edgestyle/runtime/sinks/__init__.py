@@ -54,20 +54,24 @@ def sink_help() -> str:
     return SINKS.help()
 
 
-def open_sink(uri: str, fps: float = 30.0, log: Callable[[str], None] | None = None) -> FrameSink:
+def open_sink(
+    uri: str, fps: float = 30.0, log: Callable[[str], None] | None = None, preview_token: str | None = None
+) -> FrameSink:
     """Open a sink by URI (see the module table)."""
-    options = SinkOptions(fps=fps)
+    options = SinkOptions(fps=fps, preview_token=preview_token)
     if log is not None:
         options.log = log
     return SINKS.open(uri, options)
 
 
-def open_sinks(uris: list[str], fps: float = 30.0, log: Callable[[str], None] | None = None) -> FrameSink:
+def open_sinks(
+    uris: list[str], fps: float = 30.0, log: Callable[[str], None] | None = None, preview_token: str | None = None
+) -> FrameSink:
     """One sink, or a :class:`TeeSink` of several; already-opened ones are closed if a later one fails."""
     opened: list[FrameSink] = []
     try:
         for uri in uris:
-            opened.append(open_sink(uri, fps, log))
+            opened.append(open_sink(uri, fps, log, preview_token))
     except BaseException:
         for sink in opened:
             sink.abort()

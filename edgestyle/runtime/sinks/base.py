@@ -20,6 +20,7 @@ class SinkOptions:
 
     fps: float = 30.0
     log: Callable[[str], None] = field(default=_quiet)
+    preview_token: str | None = None  # --preview-token, for the browser preview (sinks/http.py)
 
 
 class FrameSink:

@@ -3,7 +3,9 @@
 Serves exactly three things: ``/`` (a small page), ``/stream`` (MJPEG: ``multipart/x-mixed-replace``,
 which browsers show in a plain ``<img>``) and ``/status`` (JSON: fps, dropped frames, style, viewers).
 Anything else is a 404. It binds to 127.0.0.1 unless the URI names another address
-(``http://0.0.0.0:8080`` for the whole network), and port 0 lets the OS pick one.
+(``http://0.0.0.0:8080`` for the whole network), and port 0 lets the OS pick one. Off loopback
+every one of the three needs the access token (:mod:`.preview_access`); a request without it is a
+403 answered before anything else happens, so it costs no JPEG encoding.
 
 The camera pipeline never waits for a viewer: :meth:`HttpPreviewSink.write` only swaps a reference
 to the newest frame. One encoder thread turns it into a JPEG (only while someone watches, at most
@@ -27,6 +29,15 @@ from urllib.parse import urlparse
 
 from edgestyle.errors import EdgestyleError
 from edgestyle.runtime.sinks.base import FrameSink, SinkOptions
+from edgestyle.runtime.sinks.preview_access import (
+    check_token,
+    is_loopback,
+    open_network_warning,
+    presented_token,
+    redact,
+    token_for,
+    token_matches,
+)
 from edgestyle.runtime.uris import Uri
 
 if TYPE_CHECKING:
@@ -35,15 +46,17 @@ if TYPE_CHECKING:
 DEFAULT_PORT = 8080
 VIEWER_TIMEOUT = 10.0  # seconds a viewer may leave a frame unread before it is disconnected
 BOUNDARY = "edgestyle-frame"
+ROUTES = ("/", "/index.html", "/stream", "/status")
+FORBIDDEN = b"forbidden: this preview needs its token (?token=..., printed when the preview started)\n"
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
 <title>edgestyle preview</title>
 <style>body{margin:0;background:#111;color:#ddd;font:14px sans-serif;text-align:center}
 img{max-width:100vw;max-height:calc(100vh - 2.5em);display:block;margin:0 auto}
 p{margin:.6em}</style></head>
-<body><img src="stream" alt="stylized stream"><p id="status">edgestyle live preview</p>
+<body><img src="stream__QUERY__" alt="stylized stream"><p id="status">edgestyle live preview</p>
 <script>
-async function poll(){try{const s=await (await fetch("status")).json();
+async function poll(){try{const s=await (await fetch("status__QUERY__")).json();
 document.getElementById("status").textContent=`${s.fps.toFixed(1)} fps | style ${s.style} | `+
 `dropped ${s.dropped.before_inference} before / ${s.dropped.after_inference} after inference | `+
 `${s.viewers} viewer${s.viewers==1?"":"s"}`;}catch(e){}}
@@ -55,6 +68,9 @@ poll();setInterval(poll,1000);
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # viewer threads never keep the process alive
     allow_reuse_port = False  # a port in use is an error, not a second listener
+    # socketserver's default backlog of 5 let a burst of connections (a page, its stream and status,
+    # several viewers, idle sockets) wait for SYN retries of 1, 3, 7 s: measured with 50 at once.
+    request_queue_size = 128
     sink: HttpPreviewSink
 
     def server_bind(self) -> None:
@@ -71,14 +87,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - the http.server naming
         route = urlparse(self.path).path
-        if route in ("/", "/index.html"):
-            self._send(200, "text/html; charset=utf-8", PAGE.encode())
+        sink = self.server.sink
+        if route not in ROUTES:
+            self._send(404, "text/plain; charset=utf-8", b"not found\n")
+        elif not sink.admits(self.path, self.headers.get("Authorization")):
+            self._send(403, "text/plain; charset=utf-8", FORBIDDEN)  # before any work for this request
+        elif route in ("/", "/index.html"):
+            self._send(200, "text/html; charset=utf-8", sink.page())
         elif route == "/status":
             self._send(200, "application/json", json.dumps(self.server.sink.status()).encode())
-        elif route == "/stream":
-            self.server.sink.stream_to(self)
         else:
-            self._send(404, "text/plain; charset=utf-8", b"not found\n")
+            self.server.sink.stream_to(self)
 
     def do_HEAD(self) -> None:  # noqa: N802
         self.do_GET()
@@ -89,6 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Referrer-Policy", "no-referrer")  # the token in links stays on this page
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(body)
@@ -101,7 +121,7 @@ class HttpPreviewSink(FrameSink):
     """An MJPEG preview server; see the module docstring. ``status()`` is what ``/status`` returns."""
 
     schemes = ("http",)
-    example = "http://127.0.0.1:8080 (a browser preview; ?fps=15&quality=80)"
+    example = "http://127.0.0.1:8080 (a browser preview; ?fps=15&quality=80; off loopback ?token=...)"
     watched = True
 
     def __init__(
@@ -111,6 +131,7 @@ class HttpPreviewSink(FrameSink):
         max_fps: float | None = None,
         quality: int = 80,
         log: Callable[[str], None] | None = None,
+        token: str | None = None,
     ):
         self.quality, self.max_fps = quality, max_fps
         self._lock = threading.Lock()
@@ -133,13 +154,20 @@ class HttpPreviewSink(FrameSink):
         shown = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{shown}:{self.port}/"
         self.name = self.url
+        self.token = token_for(self.host, token)
         self._threads = [
             threading.Thread(target=self._server.serve_forever, name="preview-http", daemon=True),
             threading.Thread(target=self._encode_loop, name="preview-jpeg", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
-        (log or (lambda message: None))(f"preview: {self.url} (stream at /stream, JSON at /status)")
+        say = log or (lambda message: None)
+        if self.token is None:
+            say(f"preview: {self.url} (stream at /stream, JSON at /status)")
+        else:  # the only line that shows the token
+            say(f"preview: {self.url}?token={self.token} (stream at /stream, JSON at /status; each needs the token)")
+        if not is_loopback(self.host):
+            say(open_network_warning(self.host, self.port))
 
     @classmethod
     def from_uri(cls, uri: Uri, options: SinkOptions) -> HttpPreviewSink:
@@ -151,6 +179,7 @@ class HttpPreviewSink(FrameSink):
         except ValueError:
             raise EdgestyleError(f"bad port in {uri.text!r}: expected http://HOST:PORT") from None
         fps, quality = uri.param("fps"), uri.param("quality", "80")
+        token = _given_token(uri, options.preview_token)
         try:
             max_fps = float(fps) if fps else None
             quality_value = int(quality or "80")
@@ -164,7 +193,17 @@ class HttpPreviewSink(FrameSink):
             max_fps,
             quality_value,
             options.log,
+            token,
         )
+
+    # -- access -----------------------------------------------------------------------------
+    def admits(self, path: str, authorization: str | None) -> bool:
+        """Whether a request may see anything: always on an open preview, else only with the token."""
+        return self.token is None or token_matches(presented_token(path, authorization), self.token)
+
+    def page(self) -> bytes:
+        """The page, its links carrying the token (a browser's ``<img>`` sends no header)."""
+        return PAGE.replace("__QUERY__", f"?token={self.token}" if self.token else "").encode()
 
     # -- the pipeline side: never blocks ------------------------------------------------
     def write(self, frame_bgr: np.ndarray) -> bool:
@@ -268,6 +307,15 @@ class HttpPreviewSink(FrameSink):
             "dropped": dropped,
             "uptime_s": round(time.monotonic() - self._started, 1),
         }
+
+
+def _given_token(uri: Uri, option: str | None) -> str | None:
+    """``?token=`` of the URI or ``--preview-token`` (both: the same one), checked; None if neither."""
+    in_uri = uri.param("token")
+    if in_uri is not None and option is not None and in_uri != option:
+        raise EdgestyleError(f"{redact(uri.text)} names another token than --preview-token: give one of them")
+    token = in_uri if in_uri is not None else option
+    return None if token is None else check_token(token, redact(uri.text) if in_uri else "--preview-token")
 
 
 def _open_server(host: str, port: int) -> _Server:

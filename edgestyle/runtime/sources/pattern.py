@@ -1,4 +1,8 @@
-"""``test://?size=320x240&fps=30&frames=60``: a generated panning scene, no camera needed."""
+"""``test://?size=320x240&fps=30&frames=60``: a generated panning scene, no camera needed.
+
+``&stamp=1`` draws each frame's capture time into its top-left corner (:mod:`edgestyle.runtime.stamp`),
+for measuring glass-to-glass frame age at a viewer.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,11 @@ class PatternSource(FrameSource):
     live = True
     name = "test"
 
-    def __init__(self, size: tuple[int, int] = (320, 240), fps: float = 30.0, frames: int = 60):
+    def __init__(
+        self, size: tuple[int, int] = (320, 240), fps: float = 30.0, frames: int = 60, stamp: bool = False
+    ):
         super().__init__()
+        self.stamp = stamp
         from edgestyle.synthetic import moving_scene
 
         self.fps = fps or 30.0
@@ -43,13 +50,16 @@ class PatternSource(FrameSource):
         try:
             fps = float(uri.param("fps") or options.fps)
             frames = int(uri.param("frames") or 60)
+            stamp = bool(int(uri.param("stamp") or 0))
         except ValueError:
-            raise EdgestyleError("bad test:// parameters: expected e.g. test://?size=320x240&fps=30&frames=60") from None
+            raise EdgestyleError(
+                "bad test:// parameters: expected e.g. test://?size=320x240&fps=30&frames=60&stamp=1"
+            ) from None
         check_number(fps, "test:// fps=", 0, 1000, note=" (0: as fast as it is read)")
         check_number(frames, "test:// frames=", 2, 10_000)
         size = uri.size_param(options.size or (320, 240))
         check_frame_size(size, "test:// size", 3 * frames + LIVE_BYTES_PER_PIXEL)
-        return cls(size, fps, frames)
+        return cls(size, fps, frames, stamp)
 
     def read(self) -> np.ndarray | None:
         if self.closed.is_set():
@@ -57,6 +67,10 @@ class PatternSource(FrameSource):
         if self._pace:
             self._next = max(self._next + self._pace, time.monotonic() - self._pace)
             self.closed.wait(max(0.0, self._next - time.monotonic()))
-        frame = self._frames[self._i % len(self._frames)]
+        frame = self._frames[self._i % len(self._frames)].copy()
         self._i += 1
-        return frame.copy()
+        if self.stamp:
+            from edgestyle.runtime.stamp import draw_stamp
+
+            draw_stamp(frame, round(time.monotonic() * 1000))
+        return frame
