@@ -8,6 +8,7 @@ import typer
 
 from edgestyle.errors import EdgestyleError
 from edgestyle.sizes import parse_duration
+from edgestyle.teachers import teacher_help
 
 
 def train(
@@ -21,8 +22,7 @@ def train(
     teacher: str | None = typer.Option(
         None,
         "--teacher",
-        help="Distil one style from a per-frame teacher: cartoon, stylization, MODEL.tflite, a SavedModel dir, "
-        "or magenta:DIR@STYLE.jpg (Magenta predictor+transfer pair).",
+        help=f"Distil one style from a per-frame teacher: {teacher_help()}.",
     ),
     style_image: Path | None = typer.Option(
         None,

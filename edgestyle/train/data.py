@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
-from edgestyle.teachers import read_rgb
+from edgestyle.runtime.images import read_rgb
 from edgestyle.train.flow import MotionRange, estimated_flow, exact_flow, random_camera_path, render
 
 

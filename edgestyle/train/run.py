@@ -68,14 +68,15 @@ def train_model(
 ) -> dict[str, Any]:
     """Train and write ``out`` (a model directory); returns the run summary."""
     from edgestyle.preflight import check_free_space
-    from edgestyle.teachers import load_teacher, read_rgb
+    from edgestyle.runtime.images import read_style_picture
+    from edgestyle.teachers import load_teacher
     from edgestyle.train.conditioning import attach_codes, perceptual_pictures, with_colour_variants
     from edgestyle.train.data import DataOptions, load_sources, make_dataset
     from edgestyle.train.loop import Trainer, make_strategy
     from edgestyle.train.macs import generator_cost
 
     out = _check_request(out, styles, config)
-    pictures = {i: [read_rgb(s.style_image)] for i, s in enumerate(styles) if s.style_image}
+    pictures = {i: [read_style_picture(s.style_image)] for i, s in enumerate(styles) if s.style_image}
     styles, pictures = with_colour_variants(styles, pictures, config.style_variants, config.seed)
     names = [s.name for s in styles]
     identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
