@@ -65,8 +65,13 @@ def train_model(
     fresh: bool = False,
     progress: bool = True,
     on_step=None,
+    cluster_timeout: float | None = None,
 ) -> dict[str, Any]:
-    """Train and write ``out`` (a model directory); returns the run summary."""
+    """Train and write ``out`` (a model directory); returns the run summary.
+
+    Under ``TF_CONFIG`` every worker calls this with the same arguments; only the chief reads
+    and writes ``out`` (checkpoints, logs, the model directory), the others need its parent only.
+    """
     from edgestyle.preflight import check_free_space
     from edgestyle.runtime.images import read_style_picture
     from edgestyle.teachers import load_teacher
@@ -80,7 +85,12 @@ def train_model(
     styles, pictures = with_colour_variants(styles, pictures, config.style_variants, config.seed)
     names = [s.name for s in styles]
     identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
-    _check_resume(out, identity, fresh)
+    leader = _leads(strategy)
+    if leader:  # the other workers neither read nor write the checkpoints
+        _check_resume(out, identity, fresh)
+    # Before TensorFlow runs anything (a cluster can only be joined then) and before minutes of data.
+    distribution = make_strategy(strategy, cluster_timeout=cluster_timeout)
+    _check_replicas(config, distribution)
     teachers = {i: load_teacher(s.teacher, s.style_image) for i, s in enumerate(styles) if s.teacher}
 
     min_side = int(config.crop * 1.25) + 1
@@ -96,15 +106,16 @@ def train_model(
     codes = attach_codes(names, targets, pictures, config) if config.style_codes else None
     sampler = _clip_sampler(sources, targets, config)
     vectors = None if config.style_codes else _initial_style_vectors(styles, teachers, config)
-    _record_run(out, identity)
+    if leader:
+        _record_run(out, identity)
 
     macs, params = generator_cost(config.generator)
     _say(
         f"generator: {macs / 1e9:.3f} GMAC per 384x384 frame, {params:,} parameters, cell {config.generator.cell}"
     )
-    trainer = Trainer(config, names, vectors, out, make_strategy(strategy), style_images=pictures)
-    # Room for two kept checkpoints and one being written, plus the model directory's swap.
-    check_free_space(out, 3 * trainer.checkpoint_bytes() + 16 * params, out / "checkpoints")
+    trainer = Trainer(config, names, vectors, out, distribution, style_images=pictures)
+    if trainer.chief:  # room for two kept checkpoints and one being written, plus the model directory's swap
+        check_free_space(out, 3 * trainer.checkpoint_bytes() + 16 * params, out / "checkpoints")
     start = trainer.restore()
     if start:
         _say(f"resuming from step {start} ({out / 'checkpoints'})")
@@ -113,7 +124,7 @@ def train_model(
     )
 
     def dataset_fn(ctx):
-        return make_dataset(sampler, config.seed + start, config.batch, config.workers, ctx)
+        return make_dataset(sampler, config.seed, config.batch, config.workers, ctx, start_step=start)
 
     summary = trainer.fit(dataset_fn, on_step=on_step, progress=progress)
     history = summary.pop("history")
@@ -121,7 +132,35 @@ def train_model(
         _save(out, trainer, config, summary, (data, sources), styles, teachers, codes)
     summary["history"] = history
     summary["macs_per_frame"], summary["params"] = macs, params
+    summary["chief"] = trainer.chief
     return summary
+
+
+def _leads(strategy: str) -> bool:
+    """Whether this process will be the chief, known before TensorFlow starts: the one process
+    of a one-machine run, or the chief task that TF_CONFIG names (``--strategy auto/multiworker``)."""
+    from edgestyle.train.tf_config import read_tf_config
+
+    cluster = read_tf_config() if strategy in ("auto", "multiworker") else None
+    return cluster is None or cluster.is_chief
+
+
+def _check_replicas(config: TrainConfig, distribution) -> None:
+    """The global batch must split evenly over the replicas, and say how the run is spread."""
+    from edgestyle.train.cluster import workers_in
+    from edgestyle.train.tf_config import read_tf_config
+
+    replicas, workers = distribution.num_replicas_in_sync, workers_in(distribution)
+    if config.batch % replicas:
+        raise EdgestyleError(
+            f"--batch {config.batch} does not split over {replicas} replicas ({workers} worker(s)): "
+            f"use a multiple of {replicas}"
+        )
+    if workers > 1:
+        cluster = read_tf_config()
+        _say(
+            f"cluster: {cluster.describe()}, {replicas} replicas, {config.batch // replicas} clips each per step"
+        )
 
 
 def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: TrainConfig) -> Path:
