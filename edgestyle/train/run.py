@@ -44,8 +44,22 @@ def _check_resume(out: Path, identity: dict[str, Any], fresh: bool) -> None:
         if previous != identity:
             changed = sorted(k for k in identity if previous.get(k) != identity[k])
             raise EdgestyleError(
-                f"{ckpt} holds a run with a different {', '.join(changed)}; use another --out or --fresh to start over"
+                f"{ckpt} holds a run with a different {', '.join(changed)} ({_differences(previous, identity)}); "
+                "use another --out or --fresh to start over"
             )
+
+
+def _differences(before: dict[str, Any], now: dict[str, Any], prefix: str = "") -> str:
+    """``generator.base_channels 8 -> 16, styles ['a'] -> ['a', 'b']``: what a resume would change."""
+    out = []
+    for key in sorted(set(before) | set(now)):
+        old, new = before.get(key), now.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            inner = _differences(old, new, f"{prefix}{key}.")
+            out += [inner] if inner else []
+        elif old != new:
+            out.append(f"{prefix}{key} {old!r} -> {new!r}")
+    return ", ".join(out)
 
 
 def _record_run(out: Path, identity: dict[str, Any]) -> None:
