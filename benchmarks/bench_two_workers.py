@@ -35,9 +35,10 @@ TINY = [
     "--set", "log_every=1", "--set", "image_every=0", "--quiet",
 ]  # fmt: skip
 # Per-step g_total of two workers against one, same global batch (the same clips): with the input
-# noise off (``--set noise=0``) the runs differ only in float summation order; with it on, each
-# replica draws its own noise and the runs drift apart slowly (below 1 % over 20 steps, measured).
-EXACT = 1e-3  # largest relative difference of any step's g_total accepted, noise off
+# noise off (``--set noise=0``) the runs differ only in float summation order (measured: 7e-4 at
+# step 20, growing slowly); with it on, each replica draws its own noise and the runs drift apart
+# (0.85 % at most over 20 steps, measured).
+EXACT = 2e-3  # largest relative difference of any step's g_total accepted, noise off
 DRIFT = 0.05  # the same with the default input noise
 
 
@@ -131,7 +132,8 @@ def step_losses(model_dir: Path, term: str = "g_total") -> dict[int, float]:
 
     losses = {}
     for file in sorted((model_dir / "logs").glob("events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(str(file)):
+        for record in tf.data.TFRecordDataset(str(file)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
             for value in event.summary.value:
                 if value.tag == f"loss/{term}":
                     losses[int(event.step)] = float(tf.make_ndarray(value.tensor))
@@ -241,8 +243,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from edgestyle.console import native_logs_filtered
+
     try:
-        import tensorflow  # noqa: F401
+        with native_logs_filtered():
+            import tensorflow  # noqa: F401
     except ImportError:
         print("skipped: training needs TensorFlow (pip install 'edgestyle[train]')")
         return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import socket
 import time
 from pathlib import Path
@@ -58,18 +59,22 @@ def test_two_workers_train_like_one_and_the_chief_alone_writes(stills, tmp_path)
     ]  # fmt: skip
     assert [p.name for p in (tmp_path / "tmp" / "tmp1").iterdir()] == []  # the worker's scratch checkpoints
     meta = json.loads((two / "edgestyle.json").read_text())["training"]
-    assert meta["replicas"] == 2 and meta["run"]["end_step"] == STEPS
+    assert (meta["strategy"], meta["replicas"], meta["workers"]) == ("MultiWorkerMirroredStrategy", 2, 2)
+    assert meta["run"]["end_step"] == STEPS
 
     # The chief's checkpoint resumes on one worker, and again on two: the other worker gets the
-    # chief's values, so it is given an --out of its own with no checkpoint in it.
+    # chief's values, so it is given an --out of its own with no checkpoint in it. The two stop on
+    # a time budget, after the same step (a worker stopping alone would leave the other waiting).
     resumed, _ = bench.run_one(bench.train_argv(stills, two, STEPS + 1, tmp_path / "cache"), 300)
     assert resumed["rc"] == 0 and f"trained steps {STEPS}..{STEPS + 1}" in resumed["stdout"], resumed
     elsewhere = tmp_path / "elsewhere" / "two"
     elsewhere.parent.mkdir()
-    argvs = [bench.train_argv(stills, out, STEPS + 2, tmp_path / "cache") for out in (two, elsewhere)]
+    budget = ("--time-budget", "2s")
+    argvs = [bench.train_argv(stills, out, 10_000, tmp_path / "cache", *budget) for out in (two, elsewhere)]
     again, _ = bench.run_workers(argvs, tmp_path / "again", 300)
-    for worker in again:
-        assert worker["rc"] == 0 and f"trained steps {STEPS + 1}..{STEPS + 2}" in worker["stdout"], worker
+    ends = [re.search(r"trained steps (\d+)\.\.(\d+) \(time_budget\)", w["stdout"]) for w in again]
+    assert all(w["rc"] == 0 for w in again) and all(ends), again
+    assert [int(e[1]) for e in ends] == [STEPS + 1] * 2 and ends[0][2] == ends[1][2]
     assert not elsewhere.exists()
 
     converted, _ = bench.run_one(

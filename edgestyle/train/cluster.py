@@ -85,7 +85,7 @@ def workers_in(strategy: Any) -> int:
 def any_worker(strategy: Any, flag: bool) -> bool:
     """True on every worker when it is True on any: the same stop decision everywhere."""
     local = strategy.run(lambda: tf.constant(1.0 if flag else 0.0))
-    return bool(strategy.reduce(tf.distribute.ReduceOp.MAX, local, axis=None).numpy() > 0)
+    return bool(strategy.reduce(tf.distribute.ReduceOp.SUM, local, axis=None).numpy() > 0)
 
 
 def take_chiefs_values(strategy: Any, variables: list, chief: bool) -> None:

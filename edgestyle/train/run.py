@@ -268,6 +268,7 @@ def _save(
 ) -> None:
     """The model directory: generator, style table (learned vectors or codes), config and
     provenance of the run; colour variants are training material, not named styles."""
+    from edgestyle.train.cluster import workers_in
     from edgestyle.train.conditioning import VARIANT_MARK, predictor_info
     from edgestyle.train.model_dir import save_model_dir
 
@@ -278,8 +279,9 @@ def _save(
         "run": summary,
         "data": {"paths": [str(p) for p in data], "summary": sources.summary()},
         "styles": [{"name": s.name, "teacher": s.teacher, "style_image": s.style_image} for s in named],
-        "strategy": type(trainer.strategy).__name__,
+        "strategy": _strategy_name(trainer.strategy),
         "replicas": trainer.strategy.num_replicas_in_sync,
+        "workers": workers_in(trainer.strategy),
     }
     teacher_info = [dict(teachers[i].info, style=styles[i].name) for i in teachers] or None
     vectors = codes if codes is not None else trainer.style_vectors()
@@ -294,3 +296,10 @@ def _save(
         baked_style=named[0].name if config.generator.style_dim == 0 else None,
         style_code=predictor_info(config) if config.style_codes else None,
     )
+
+
+def _strategy_name(strategy) -> str:
+    """The name TensorFlow documents the strategy under (its multi-worker class is exported as
+    ``MultiWorkerMirroredStrategy`` but named ``CollectiveAllReduceStrategy``)."""
+    name = type(strategy).__name__
+    return "MultiWorkerMirroredStrategy" if name == "CollectiveAllReduceStrategy" else name
