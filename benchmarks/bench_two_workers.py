@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -157,7 +158,14 @@ def compare(root: Path, data: Path, steps: int, timeout: float, *extra: str) -> 
     if not any(w["rc"] for w in workers) and not single["rc"]:
         run["losses_two"], run["losses_one"] = step_losses(two), step_losses(one)
         run["largest_gap"], run["gap_step"] = largest_gap(run["losses_two"], run["losses_one"])
+        run["loop_two"], run["loop_one"] = loop_rate(workers[0]["stdout"]), loop_rate(single["stdout"])
     return run
+
+
+def loop_rate(stdout: str) -> tuple[float, float]:
+    """(seconds, steps/s) of the training loop alone, from ``edgestyle train``'s summary line."""
+    found = re.search(r"in (\d+) s, ([\d.]+) steps/s", stdout)
+    return (float(found[1]), float(found[2])) if found else (float("nan"), float("nan"))
 
 
 def failures(record: dict) -> list[dict]:
@@ -199,8 +207,11 @@ def report(record: dict, machine: str) -> str:
         for s in sorted(exact["losses_two"])
     ]
     absent = record["absent_worker"]["stderr"].strip().splitlines()[-1]
-    walls = ", ".join(f"{name}: {run['wall_two_s']:.1f} s (one worker {run['wall_one_s']:.1f} s)"
-                      for name, run in record["runs"].items())  # fmt: skip
+    walls = ", ".join(
+        f"{name}: {run['wall_two_s']:.1f} s, of which the training loop {run['loop_two'][0]:.0f} s at "
+        f"{run['loop_two'][1]:.2f} steps/s (one worker: {run['wall_one_s']:.1f} s, loop {run['loop_one'][1]:.2f} steps/s)"
+        for name, run in record["runs"].items()
+    )
     return "\n".join(
         [
             "# Two workers (MultiWorkerMirroredStrategy on 127.0.0.1) vs one, same global batch",
