@@ -87,15 +87,13 @@ def train_model(
     and writes ``out`` (checkpoints, logs, the model directory), the others need its parent only.
     """
     from edgestyle.preflight import check_free_space
-    from edgestyle.runtime.images import read_style_picture
     from edgestyle.teachers import load_teacher
     from edgestyle.train.conditioning import attach_codes, perceptual_pictures, with_colour_variants
     from edgestyle.train.data import DataOptions, load_sources, make_dataset
     from edgestyle.train.loop import Trainer, make_strategy
     from edgestyle.train.macs import generator_cost
 
-    out = _check_request(out, styles, config)
-    pictures = {i: [read_style_picture(s.style_image)] for i, s in enumerate(styles) if s.style_image}
+    out, pictures = _check_request(out, styles, config)
     styles, pictures = with_colour_variants(styles, pictures, config.style_variants, config.seed)
     names = [s.name for s in styles]
     identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
@@ -177,10 +175,14 @@ def _check_replicas(config: TrainConfig, distribution) -> None:
         )
 
 
-def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: TrainConfig) -> Path:
-    """Everything the user can get wrong, before minutes of data loading; ``out`` as a Path."""
+def _check_request(
+    out: str | os.PathLike, styles: list[StyleSource], config: TrainConfig
+) -> tuple[Path, dict[int, list[Any]]]:
+    """Everything the user can get wrong, before minutes of data loading: ``out`` as a Path, and
+    each style's picture read by the runtime's checked reader (missing, not a picture, tiny, huge)."""
     from edgestyle.atomic import check_parent_exists
     from edgestyle.preflight import check_output_folder
+    from edgestyle.runtime.images import read_style_picture
 
     out = Path(out)
     check_parent_exists(out)
@@ -195,14 +197,12 @@ def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: Tr
         config.generator.style_hidden = config.generator.style_hidden or 32
     elif len(styles) == 1:
         config.generator.style_dim = 0  # one style: bake it in, no style input
-    for s in styles:
-        if s.style_image and not Path(s.style_image).is_file():
-            raise EdgestyleError(f"style image not found: {s.style_image}")
-    if any(s.style_image for s in styles):
+    pictures = {i: [read_style_picture(s.style_image)] for i, s in enumerate(styles) if s.style_image}
+    if pictures:
         from edgestyle.train.loop import check_loss_network
 
         check_loss_network(config)
-    return out
+    return out, pictures
 
 
 def _style_targets(
