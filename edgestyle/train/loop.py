@@ -446,6 +446,7 @@ class Trainer:
         except PEER_ERRORS as exc:  # another worker died: the all-reduce was aborted
             if workers_in(self.strategy) == 1:
                 raise
+            self._drop_scratch()
             raise lost_worker(exc, saved_at, self.out_dir / CHECKPOINT_DIR) from None
         finally:
             bar.close()
@@ -453,11 +454,15 @@ class Trainer:
             self.save_checkpoint()
         writer.flush()
         del iterator  # stop the generator threads before the interpreter shuts down
+        self._drop_scratch()
+        return self._summary(start, reason, time.monotonic() - t0, last, history)
+
+    def _drop_scratch(self) -> None:
+        """A non-chief worker's checkpoints were only saved because TensorFlow asks every worker to."""
         if not self.chief:
             import shutil
 
             shutil.rmtree(self.manager.directory, ignore_errors=True)
-        return self._summary(start, reason, time.monotonic() - t0, last, history)
 
     def _budget_spent(self, t0: float) -> bool:
         """The time budget is spent here, or on any other worker: all stop after the same step."""
