@@ -157,11 +157,13 @@ def test_the_cli_help_lists_every_registered_kind() -> None:
     [
         ("cartoon:photo.png", "teacher cartoon takes no path"),
         ("magenta:{tmp}/missing", "no file or directory"),
-        ("tflite:{tmp}", "not a .tflite model file"),
-        ("savedmodel:{tmp}", "not a SavedModel folder"),
+        ("tflite:{tmp}", r"is not what tflite: takes \(MODEL.tflite\)"),
+        ("savedmodel:{tmp}", r"is not what savedmodel: takes \(a SavedModel DIR\)"),
+        ("magenta:{tmp}/x.onnx", r"is not what magenta: takes \(magenta:DIR@STYLE.jpg\)"),
     ],
 )
 def test_prefixed_specs_name_their_kind(tmp_path, spec: str, message: str) -> None:
+    (tmp_path / "x.onnx").write_bytes(b"onnx")
     with pytest.raises(EdgestyleError, match=message):
         load_teacher(spec.format(tmp=tmp_path))
 

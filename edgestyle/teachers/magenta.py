@@ -55,8 +55,6 @@ def magenta_filter(predictor: Path, transfer: Path, style_rgb: np.ndarray) -> tu
 
 def build(spec: TeacherSpec) -> Teacher:
     path = spec.path
-    if not path.is_dir():
-        raise EdgestyleError(f"{path}: the Magenta teacher takes a folder (style_predict + style_transfer)")
     predictor, transfer = magenta_files(path)
     if spec.style_image is None:
         raise EdgestyleError(

@@ -92,6 +92,10 @@ class TeacherRegistry:
                 raise EdgestyleError(f"teacher {kind.prefix} takes no path (got {spec!r}); use {kind.usage}")
             if not path.exists():
                 raise self._unknown(spec, path)
+            if not kind.claims(path):
+                raise EdgestyleError(
+                    f"teacher {spec!r}: {str(path)!r} is not what {prefix}: takes ({kind.usage})"
+                )
         else:
             path = Path(head)
             kind = self._claimant(path, spec)

@@ -13,7 +13,6 @@ import numpy as np
 from edgestyle.errors import EdgestyleError
 from edgestyle.runtime.images import resize_rgb
 from edgestyle.teachers.base import Teacher, TeacherFn, model_teacher
-from edgestyle.teachers.registry import is_saved_model_dir
 from edgestyle.teachers.spec import TeacherSpec
 
 
@@ -56,7 +55,4 @@ def saved_model_filter(path: Path, value_range: tuple[float, float]) -> TeacherF
 
 
 def build(spec: TeacherSpec) -> Teacher:
-    path = spec.path
-    if not is_saved_model_dir(path):
-        raise EdgestyleError(f"{path}: not a SavedModel folder (no saved_model.pb)")
-    return model_teacher(spec, "saved_model", path.name, saved_model_filter)
+    return model_teacher(spec, "saved_model", spec.path.name, saved_model_filter)

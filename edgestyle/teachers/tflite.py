@@ -12,7 +12,6 @@ import numpy as np
 from edgestyle.errors import EdgestyleError
 from edgestyle.runtime.images import resize_rgb
 from edgestyle.teachers.base import Teacher, TeacherFn, is_image, model_teacher
-from edgestyle.teachers.registry import is_tflite_file
 from edgestyle.teachers.spec import TeacherSpec
 
 
@@ -47,7 +46,4 @@ def tflite_filter(path: Path, value_range: tuple[float, float]) -> TeacherFn:
 
 
 def build(spec: TeacherSpec) -> Teacher:
-    path = spec.path
-    if not is_tflite_file(path):
-        raise EdgestyleError(f"{path}: not a .tflite model file")
-    return model_teacher(spec, "tflite", path.stem, tflite_filter)
+    return model_teacher(spec, "tflite", spec.path.stem, tflite_filter)
