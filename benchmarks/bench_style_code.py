@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     if not magenta.is_file():
         print(f"skipped: Magenta int8 transfer network not found at {magenta}")
         return 0
-    from edgestyle.runtime.style_code import read_style_picture
+    from edgestyle.runtime.images import read_style_picture
 
     try:
         student, what = student_model(args.model, args.untrained)

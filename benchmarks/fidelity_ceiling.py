@@ -92,7 +92,7 @@ def photo_squares(photos: Path) -> list[np.ndarray]:
     """384x384 squares at the teacher's own pixel scale: short side 384, left/centre/right."""
     import cv2
 
-    from edgestyle.teachers import read_rgb
+    from edgestyle.runtime.images import read_rgb
 
     out = []
     for f in sorted(p for p in photos.rglob("*") if p.suffix.lower() in (".png", ".jpg", ".jpeg")):

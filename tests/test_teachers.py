@@ -1,4 +1,5 @@
-"""Teachers: built-in OpenCV filters, a real .tflite image-to-image model, the on-disk cache, bad specs."""
+"""Teachers: built-in OpenCV filters, a real .tflite image-to-image model, the on-disk cache, bad specs,
+the registry of kinds, and the one reader for style pictures they share with training and the runtime."""
 
 from __future__ import annotations
 
@@ -6,7 +7,17 @@ import numpy as np
 import pytest
 
 from edgestyle.errors import EdgestyleError
-from edgestyle.teachers import CachedTeacher, load_teacher
+from edgestyle.teachers import (
+    TEACHERS,
+    CachedTeacher,
+    Teacher,
+    TeacherKind,
+    builtin_teachers,
+    load_teacher,
+    register_teacher,
+    teacher_help,
+    teacher_style_name,
+)
 
 
 @pytest.fixture()
@@ -97,3 +108,127 @@ def test_colour_transfer_baseline_moves_the_frame_to_the_pictures_palette(tmp_pa
     assert lab_out.std(axis=0)[0] > 5 * cv2.cvtColor(frame, cv2.COLOR_RGB2LAB)[..., 0].std()
     with pytest.raises(EdgestyleError, match="needs a style image"):
         load_teacher("colour-transfer")
+
+
+# -- the registry ---------------------------------------------------------------------------------
+
+
+def test_cache_keys_survive_the_move_to_a_package(tiny_plain_tflite) -> None:
+    """Keys are what the on-disk caches are filed under: a refactor must not orphan them."""
+    assert load_teacher("cartoon").key == "3c882d772b46addd"
+    assert load_teacher("stylization").key == "ca9f3b39b65162c6"
+    assert load_teacher(str(tiny_plain_tflite)).key == "55cf55e4de7737fa"
+    assert load_teacher(f"tflite:{tiny_plain_tflite}").key == "55cf55e4de7737fa"
+
+
+def build_invert(spec) -> Teacher:
+    return Teacher("invert", "invert-v1", lambda rgb: 255 - rgb)
+
+
+@pytest.fixture()
+def invert_kind():
+    kind = register_teacher(TeacherKind("invert", "invert", f"{__name__}:build_invert"))
+    yield kind
+    TEACHERS.unregister(kind)
+
+
+def test_a_new_kind_is_one_registration_and_shows_in_help_and_errors(invert_kind, frame) -> None:
+    assert np.array_equal(load_teacher("invert")(frame), 255 - frame)
+    assert "invert" in teacher_help() and "invert" in builtin_teachers()
+    with pytest.raises(EdgestyleError, match=r"not a built-in \(cartoon, stylization, .*invert\)"):
+        load_teacher("vangogh")
+    TEACHERS.unregister(invert_kind)
+    with pytest.raises(EdgestyleError, match="unknown teacher 'invert'"):
+        load_teacher("invert")
+
+
+def test_the_cli_help_lists_every_registered_kind() -> None:
+    from typer.testing import CliRunner
+
+    from edgestyle.cli import app
+
+    for command in ("train", "eval"):
+        text = " ".join(CliRunner().invoke(app, [command, "--help"], env={"COLUMNS": "200"}).output.split())
+        assert all(kind.usage in text for kind in TEACHERS), (command, text)
+
+
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("cartoon:photo.png", "teacher cartoon takes no path"),
+        ("magenta:{tmp}/missing", "no file or directory"),
+        ("tflite:{tmp}", r"is not what tflite: takes \(MODEL.tflite\)"),
+        ("savedmodel:{tmp}", r"is not what savedmodel: takes \(a SavedModel DIR\)"),
+        ("magenta:{tmp}/x.onnx", r"is not what magenta: takes \(magenta:DIR@STYLE.jpg\)"),
+    ],
+)
+def test_prefixed_specs_name_their_kind(tmp_path, spec: str, message: str) -> None:
+    (tmp_path / "x.onnx").write_bytes(b"onnx")
+    with pytest.raises(EdgestyleError, match=message):
+        load_teacher(spec.format(tmp=tmp_path))
+
+
+@pytest.mark.parametrize(
+    "spec,name",
+    [("cartoon", "cartoon"), ("colour-transfer@a.jpg", "colour-transfer"), ("magenta:dir/x@a.jpg", "x")],
+)
+def test_a_lone_teacher_trains_under_its_name(spec: str, name: str) -> None:
+    assert teacher_style_name(spec) == name
+
+
+# -- one reader for style pictures ----------------------------------------------------------------
+
+
+@pytest.fixture()
+def tiny_picture(tmp_path):
+    import cv2
+
+    path = tmp_path / "tiny.png"
+    cv2.imwrite(str(path), np.full((20, 40, 3), 128, np.uint8))
+    return path
+
+
+def test_teachers_check_style_pictures_like_the_runtime(tmp_path, tiny_plain_tflite, tiny_picture) -> None:
+    for name in ("style_predict_x.tflite", "style_transfer_x.tflite"):
+        (tmp_path / name).write_bytes(tiny_plain_tflite.read_bytes())
+    too_small = "style image .*tiny.png: 40x20 is too small"
+    with pytest.raises(EdgestyleError, match=too_small):
+        load_teacher(f"colour-transfer@{tiny_picture}")
+    with pytest.raises(EdgestyleError, match=too_small):
+        load_teacher(f"magenta:{tmp_path}", style_image=tiny_picture)
+    (tmp_path / "notes.txt").write_text("not a picture")
+    with pytest.raises(EdgestyleError, match="not a picture"):
+        load_teacher(f"colour-transfer@{tmp_path / 'notes.txt'}")
+
+
+def test_training_checks_style_pictures_like_the_runtime(tmp_path, tiny_picture) -> None:
+    pytest.importorskip("tensorflow")
+    import cv2
+    from typer.testing import CliRunner
+
+    from edgestyle.cli import app
+
+    (tmp_path / "photos").mkdir()
+    cv2.imwrite(str(tmp_path / "photos" / "a.png"), np.full((64, 64, 3), 90, np.uint8))
+    argv = ["train", str(tmp_path / "photos"), "-o", str(tmp_path / "m"), "--style-image", str(tiny_picture)]
+    result = CliRunner().invoke(app, [*argv, "--max-steps", "1", "--quiet"])
+    assert result.exit_code != 0 and "40x20 is too small (at least 32 px a side)" in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_runtime_never_imports_teachers_or_training() -> None:
+    """The runtime is the bottom layer (and runs on boards): teachers build on it, never the reverse."""
+    import ast
+    from pathlib import Path
+
+    import edgestyle.runtime
+
+    offenders = []
+    for file in Path(edgestyle.runtime.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offenders += [
+                f"{file.name}: {n}" for n in names if n.startswith(("edgestyle.teachers", "edgestyle.train"))
+            ]
+    assert not offenders

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from edgestyle.cli._common import DELEGATE_HELP
+from edgestyle.teachers import teacher_help
 
 
 def _split_list(text: str, what: str) -> list[str]:
@@ -34,8 +35,7 @@ def evaluate(
     teacher: str = typer.Option(
         None,
         "--teacher",
-        help="Per-frame reference for PSNR/SSIM: cartoon, stylization, a .tflite, a SavedModel folder, "
-        "or the Magenta folder (with --style-image).",
+        help=f"Per-frame reference for PSNR/SSIM: {teacher_help()} (a Magenta DIR takes --style-image).",
     ),
     style_image: Path = typer.Option(
         None,

@@ -8,6 +8,7 @@ import typer
 
 from edgestyle.errors import EdgestyleError
 from edgestyle.sizes import parse_duration
+from edgestyle.teachers import teacher_help
 
 
 def train(
@@ -21,8 +22,7 @@ def train(
     teacher: str | None = typer.Option(
         None,
         "--teacher",
-        help="Distil one style from a per-frame teacher: cartoon, stylization, MODEL.tflite, a SavedModel dir, "
-        "or magenta:DIR@STYLE.jpg (Magenta predictor+transfer pair).",
+        help=f"Distil one style from a per-frame teacher: {teacher_help()}.",
     ),
     style_image: Path | None = typer.Option(
         None,
@@ -74,6 +74,11 @@ def train(
     strategy: str = typer.Option(
         "auto", "--strategy", help="auto, default, mirrored (all local GPUs) or multiworker (TF_CONFIG)."
     ),
+    cluster_timeout: str = typer.Option(
+        "5m",
+        "--cluster-timeout",
+        help="With TF_CONFIG: how long to wait for every other task to start, e.g. 90s (then one error).",
+    ),
     fresh: bool = typer.Option(
         False, "--fresh", help="Ignore and delete checkpoints in --out instead of resuming."
     ),
@@ -89,6 +94,10 @@ def train(
 
     from edgestyle.console import native_logs_filtered
 
+    if strategy in ("auto", "multiworker"):
+        from edgestyle.train.tf_config import read_tf_config
+
+        read_tf_config()  # a malformed TF_CONFIG is one line now, not after TensorFlow's import
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # grappler prints harmless "remapper failed" errors
     try:
         with native_logs_filtered():  # absl's "Could not find cuda drivers" INFO lines, once per library
@@ -123,11 +132,22 @@ def train(
         raise EdgestyleError(f"generator config: {exc}") from None
     config.validate()
     styles = collect_styles(style, teacher, str(style_image) if style_image else None)
+    wait = parse_duration(cluster_timeout, "--cluster-timeout", "90s or 5m")
+    if not wait:
+        raise EdgestyleError("--cluster-timeout must be more than 0 seconds")
 
     # Ctrl-C and SIGTERM (the CLI turns it into an interrupt) finish with a checkpoint and a model directory.
     with native_logs_filtered():
         summary = train_model(
-            [str(p) for p in data], out, styles, config, cache_dir, strategy, fresh, progress=not quiet
+            [str(p) for p in data],
+            out,
+            styles,
+            config,
+            cache_dir,
+            strategy,
+            fresh,
+            progress=not quiet,
+            cluster_timeout=wait,
         )
     losses = ", ".join(f"{k} {v:.4f}" for k, v in summary["final_losses"].items())
     typer.echo(
@@ -136,7 +156,10 @@ def train(
         f"{summary['macs_per_frame'] / 1e9:.3f} GMAC/frame at 384x384, {summary['params']:,} params"
     )
     typer.echo(f"losses: {losses}")
-    typer.echo(f"model directory: {out}  (next: edgestyle convert {out})")
+    if summary["chief"]:
+        typer.echo(f"model directory: {out}  (next: edgestyle convert {out})")
+    else:
+        typer.echo("model directory: written by the chief task (this worker writes nothing)")
     if summary["stopped_by"] == "interrupted":
         from edgestyle.cli._common import exit_code_for_signal
 

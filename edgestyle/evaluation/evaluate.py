@@ -50,7 +50,7 @@ def read_style_image(path: str | os.PathLike | None):
         return None
     import cv2
 
-    from edgestyle.runtime.style_code import read_style_picture
+    from edgestyle.runtime.images import read_style_picture
 
     return cv2.cvtColor(read_style_picture(path), cv2.COLOR_RGB2BGR)
 

@@ -18,13 +18,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
+from edgestyle.runtime.images import center_square, read_style_picture, resize_rgb
 
 if TYPE_CHECKING:
     from edgestyle.contract import ModelContract
 
 PREDICTOR_FILE = "style_predict/style_predict_quantized_256.tflite"
-MIN_SIDE = 32  # a style picture smaller than this has no strokes to describe
-MAX_PIXELS = 50_000_000  # larger pictures are refused rather than decoded into gigabytes
 
 
 def find_predictor(name: str | None = None) -> Path:
@@ -50,55 +49,6 @@ def file_sha256(path: str | os.PathLike) -> str:
     return hashlib.sha256(read_bytes(path, "style predictor")).hexdigest()
 
 
-def read_style_picture(path: str | os.PathLike) -> np.ndarray:
-    """A style picture as RGB uint8, or one ``error:`` line: missing, unreadable, damaged, tiny or huge."""
-    import cv2
-
-    from edgestyle.runtime.decode import decode_picture, read_bytes
-    from edgestyle.runtime.video_io import IMAGE_SUFFIXES
-
-    path = Path(path)
-    if path.suffix.lower() not in IMAGE_SUFFIXES:
-        raise EdgestyleError(f"style image {path}: not a picture ({path.suffix or 'no suffix'})")
-    data = read_bytes(path, "style image")
-    _refuse_huge(path, _pixels(data))  # from the header, before decoding gigabytes
-    bgr = decode_picture(data, f"style image {path}")
-    _refuse_huge(path, bgr.shape[0] * bgr.shape[1])
-    if min(bgr.shape[:2]) < MIN_SIDE:
-        raise EdgestyleError(
-            f"style image {path}: {bgr.shape[1]}x{bgr.shape[0]} is too small (at least {MIN_SIDE} px a side)"
-        )
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def _refuse_huge(path: Path, pixels: int) -> None:
-    if pixels > MAX_PIXELS:
-        raise EdgestyleError(
-            f"style image {path}: {pixels / 1e6:.0f} MP is too large (at most {MAX_PIXELS // 1_000_000} MP)"
-        )
-
-
-def _pixels(data: bytes) -> int:
-    """Width x height from a PNG or JPEG header without decoding (0 when unknown)."""
-    import struct
-
-    head = data[: 64 * 1024]
-    if head[:8] == b"\x89PNG\r\n\x1a\n" and len(head) >= 24:
-        width, height = struct.unpack(">II", head[16:24])
-        return width * height
-    if head[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(head):
-            if head[i] != 0xFF:
-                return 0
-            marker, length = head[i + 1], struct.unpack(">H", head[i + 2 : i + 4])[0]
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                height, width = struct.unpack(">HH", head[i + 5 : i + 9])
-                return width * height
-            i += 2 + length
-    return 0
-
-
 class StylePredictor:
     """RGB picture -> style code (float32 [D]): the centre square, resized to the predictor's input."""
 
@@ -119,7 +69,6 @@ class StylePredictor:
 
     def code(self, rgb: np.ndarray) -> np.ndarray:
         from edgestyle.runtime.backends.base import frame_to_tensor, from_tensor
-        from edgestyle.teachers import center_square, resize_rgb
 
         square = resize_rgb(center_square(rgb), self.size, self.size)
         self.model.set(self._in.key, frame_to_tensor(square, self._in)[None])

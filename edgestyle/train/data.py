@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from edgestyle.errors import EdgestyleError
-from edgestyle.teachers import read_rgb
+from edgestyle.runtime.images import read_rgb
 from edgestyle.train.flow import MotionRange, estimated_flow, exact_flow, random_camera_path, render
 
 
@@ -314,17 +314,47 @@ class ClipSampler:
             "stable": np.float32(stable),
         }
 
-    def stream(self, seed: int, worker: int) -> Iterator[dict[str, np.ndarray]]:
-        rng = np.random.default_rng([seed, worker])
-        while True:
-            yield self.sample(rng)
+    def clips(self, seed: int, positions: Iterator[int]) -> Iterator[dict[str, np.ndarray]]:
+        """The clips at these positions of the run's clip sequence: clip ``k`` is drawn from its
+        own generator seeded by (seed, k), so it is the same clip whichever worker or pipeline
+        draws it, and a resumed run continues the sequence where the checkpoint left it."""
+        for k in positions:
+            yield self.sample(np.random.default_rng([seed, k]))
 
 
-def make_dataset(sampler: ClipSampler, seed: int, batch_size: int, workers: int = 2, input_context=None):
+def clip_positions(
+    start_step: int, global_batch: int, share: tuple[int, int], lane: tuple[int, int]
+) -> Iterator[int]:
+    """Positions in the run's clip sequence that one parallel generator of one input pipeline draws.
+
+    Step ``s`` trains on clips ``s * global_batch ...`` + ``global_batch - 1``, split into
+    contiguous shares, one per input pipeline (``share`` = (this pipeline's offset, its clip
+    count)); the pipeline's ``lanes`` parallel generators take every ``lanes``-th of its clips
+    (``lane`` = (this generator, lanes)), so interleaving them restores the order.
+    """
+    offset, count = share
+    index, lanes = lane
+    k = index
+    while True:
+        step, j = divmod(k, count)
+        yield (start_step + step) * global_batch + offset + j
+        k += lanes
+
+
+def make_dataset(
+    sampler: ClipSampler,
+    seed: int,
+    batch_size: int,
+    workers: int = 2,
+    input_context=None,
+    start_step: int = 0,
+):
     """tf.data pipeline: ``workers`` parallel clip generators, batched, converted to float, prefetched.
 
-    Under ``tf.distribute`` pass the ``InputContext``: each input pipeline gets its own seed and
-    the per-replica batch size.
+    ``batch_size`` is the global batch. Under ``tf.distribute`` pass the ``InputContext``: each
+    input pipeline (one per worker) draws its own contiguous share of every step's clips, in
+    per-replica batches. Which clips a step trains on depends only on ``seed`` and the step, not
+    on the number of workers or replicas: one machine and two see the same global batches.
     """
     import tensorflow as tf
 
@@ -332,16 +362,21 @@ def make_dataset(sampler: ClipSampler, seed: int, batch_size: int, workers: int 
         k: tf.TensorSpec(shape, getattr(tf, dtype))
         for k, (shape, dtype) in clip_signature(sampler.options, sampler.code_dim).items()
     }
-    pipeline = 0
+    pipeline, pipelines, per_replica = 0, 1, batch_size
     if input_context is not None:
-        pipeline = input_context.input_pipeline_id
-        batch_size = input_context.get_per_replica_batch_size(batch_size)
+        pipeline, pipelines = input_context.input_pipeline_id, input_context.num_input_pipelines
+        per_replica = input_context.get_per_replica_batch_size(batch_size)
+    count = batch_size // pipelines  # this pipeline's clips per step (all of its replicas' batches)
     workers = max(1, workers)
 
     def worker_stream(i):
-        return tf.data.Dataset.from_generator(
-            lambda i: sampler.stream(seed, int(i) + 1000 * pipeline), args=(i,), output_signature=signature
-        )
+        def clips(i):
+            lane = (int(i), workers)
+            return sampler.clips(
+                seed, clip_positions(start_step, batch_size, (pipeline * count, count), lane)
+            )
+
+        return tf.data.Dataset.from_generator(clips, args=(i,), output_signature=signature)
 
     ds = tf.data.Dataset.range(workers).interleave(
         worker_stream, cycle_length=workers, block_length=1, num_parallel_calls=workers, deterministic=True
@@ -353,4 +388,4 @@ def make_dataset(sampler: ClipSampler, seed: int, batch_size: int, workers: int 
         clip["targets"] = tf.cast(clip["targets"], tf.float32) / 255.0
         return clip
 
-    return ds.batch(batch_size, drop_remainder=True).map(to_float).prefetch(2)
+    return ds.batch(per_replica, drop_remainder=True).map(to_float).prefetch(2)

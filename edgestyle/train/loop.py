@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from edgestyle.errors import EdgestyleError, signal_of, user_error
 from edgestyle.train import losses, objective
+from edgestyle.train.cluster import PEER_ERRORS, any_worker, lost_worker, take_chiefs_values, workers_in
 from edgestyle.train.config import TrainConfig
 from edgestyle.train.discriminators import (
     build_patch_discriminator,
@@ -52,10 +53,14 @@ def resolve_loss_net(path: str | None) -> str:
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 
 
-def make_strategy(kind: str = "auto", devices: list[str] | None = None) -> tf.distribute.Strategy:
+def make_strategy(
+    kind: str = "auto", devices: list[str] | None = None, cluster_timeout: float | None = None
+) -> tf.distribute.Strategy:
     """``auto``: multi-worker when ``TF_CONFIG`` is set, mirrored over several GPUs, else the default.
 
     ``mirrored`` without GPUs mirrors over the logical CPU devices (how the tests exercise it).
+    Multi-worker must be made before TensorFlow runs anything, and within ``cluster_timeout`` s
+    (see :mod:`edgestyle.train.cluster`).
     """
     if kind not in STRATEGIES:
         raise EdgestyleError(f"unknown distribution strategy {kind!r}; choose one of {', '.join(STRATEGIES)}")
@@ -71,16 +76,16 @@ def make_strategy(kind: str = "auto", devices: list[str] | None = None) -> tf.di
             devices = [d.name for d in tf.config.list_logical_devices("CPU")]  # e.g. split logical CPUs
         return tf.distribute.MirroredStrategy(devices)
     if kind == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        from edgestyle.train.cluster import DEFAULT_TIMEOUT, multi_worker_strategy
+
+        return multi_worker_strategy(cluster_timeout or DEFAULT_TIMEOUT)
     return tf.distribute.get_strategy()
 
 
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
-    """Only one worker writes checkpoints, logs and the model directory."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not getattr(resolver, "task_type", None):
-        return True
-    return resolver.task_type == "chief" or (resolver.task_type == "worker" and resolver.task_id == 0)
+    """Only one worker writes checkpoints, logs and the model directory: the ``chief`` task when
+    TF_CONFIG has one, else worker 0 (TensorFlow's own rule), and the one process of the others."""
+    return bool(strategy.extended.should_checkpoint)
 
 
 def build_extractor(config: TrainConfig):
@@ -162,8 +167,10 @@ class Trainer:
             **({"style_table": self.style_table} if self.style_table is not None else {}),
         )
         ckpt_dir = self.out_dir / CHECKPOINT_DIR
-        if not self.chief:  # other workers must write somewhere, but not over the chief's files
-            ckpt_dir = self.out_dir / f".worker-{self.strategy.cluster_resolver.task_id}" / CHECKPOINT_DIR
+        if not self.chief:  # every worker saves, as TensorFlow asks: the others into scratch, removed after
+            import tempfile
+
+            ckpt_dir = Path(tempfile.mkdtemp(prefix="edgestyle-worker-"))
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=2)
         self._train_step = None
         self.stop_signal: int | None = None  # SIGINT/SIGTERM when fit() was interrupted
@@ -270,7 +277,8 @@ class Trainer:
         """Resume from the newest checkpoint in ``out/checkpoints``; returns the step (0 if none).
 
         A truncated or corrupt checkpoint (TensorFlow: DataLossError "not an sstable") is one
-        error that names it and says how to start over, not a traceback.
+        error that names it and says how to start over, not a traceback. Only the chief reads
+        it; the other workers take the chief's values, so they need no copy of its files.
         """
         latest = self.manager.latest_checkpoint
         if latest:
@@ -282,6 +290,8 @@ class Trainer:
                     f"cannot resume from the checkpoint {latest} ({type(exc).__name__}: {cause}); "
                     f"start over with --fresh (deletes {self.manager.directory}) or use another --out"
                 ) from None
+        if workers_in(self.strategy) > 1:
+            take_chiefs_values(self.strategy, self.state_variables(), self.chief)
         return int(self.step.numpy())
 
     def save_checkpoint(self) -> None:
@@ -293,15 +303,19 @@ class Trainer:
             cause = str(problem) if problem is not None else str(exc).strip().splitlines()[0]
             raise EdgestyleError(f"cannot save a checkpoint in {self.manager.directory}: {cause}") from None
 
-    def checkpoint_bytes(self) -> int:
-        """The size of one checkpoint: every variable it saves (weights, optimizer slots, the step)."""
+    def state_variables(self) -> list:
+        """Every variable a checkpoint saves: weights, optimizer slots, the step."""
         variables = [*self.generator.weights, *self.patch_d.weights, *self.temporal_d.weights]
-        variables += [*self.opt_g.variables, *self.opt_d.variables]
+        variables += [*self.opt_g.variables, *self.opt_d.variables, self.step]
         if self.style_table is not None:
             variables += list(self.style_table.weights)
+        return variables
+
+    def checkpoint_bytes(self) -> int:
+        """The size of one checkpoint: every variable it saves."""
         return sum(
             int(np.prod(v.shape)) * np.dtype(getattr(v.dtype, "as_numpy_dtype", v.dtype)).itemsize
-            for v in variables
+            for v in self.state_variables()
         )
 
     def style_vectors(self) -> dict[str, list[float]] | None:
@@ -347,19 +361,37 @@ class Trainer:
                     saved_at = step
                 if on_step:
                     on_step(step, last)
-                if c.time_budget and time.monotonic() - t0 >= c.time_budget:
+                if c.time_budget and self._budget_spent(t0):
                     reason = "time_budget"
                     break
         except KeyboardInterrupt as exc:
             reason = "interrupted"
             self.stop_signal = signal_of(exc)
+        except PEER_ERRORS as exc:  # another worker died: the all-reduce was aborted
+            if workers_in(self.strategy) == 1:
+                raise
+            self._drop_scratch()
+            raise lost_worker(exc, saved_at, self.out_dir / CHECKPOINT_DIR) from None
         finally:
             bar.close()
         if int(self.step.numpy()) != saved_at:
             self.save_checkpoint()
         writer.flush()
         del iterator  # stop the generator threads before the interpreter shuts down
+        self._drop_scratch()
         return self._summary(start, reason, time.monotonic() - t0, last, history)
+
+    def _drop_scratch(self) -> None:
+        """A non-chief worker's checkpoints were only saved because TensorFlow asks every worker to."""
+        if not self.chief:
+            import shutil
+
+            shutil.rmtree(self.manager.directory, ignore_errors=True)
+
+    def _budget_spent(self, t0: float) -> bool:
+        """The time budget is spent here, or on any other worker: all stop after the same step."""
+        spent = time.monotonic() - t0 >= self.config.time_budget
+        return any_worker(self.strategy, spent) if workers_in(self.strategy) > 1 else spent
 
     def _record_step(self, step: int, losses: dict[str, float], batch, writer, bar) -> bool:
         """Progress bar, TensorBoard scalars and images, periodic checkpoint; True if it saved one."""

@@ -44,8 +44,22 @@ def _check_resume(out: Path, identity: dict[str, Any], fresh: bool) -> None:
         if previous != identity:
             changed = sorted(k for k in identity if previous.get(k) != identity[k])
             raise EdgestyleError(
-                f"{ckpt} holds a run with a different {', '.join(changed)}; use another --out or --fresh to start over"
+                f"{ckpt} holds a run with a different {', '.join(changed)} ({_differences(previous, identity)}); "
+                "use another --out or --fresh to start over"
             )
+
+
+def _differences(before: dict[str, Any], now: dict[str, Any], prefix: str = "") -> str:
+    """``generator.base_channels 8 -> 16, styles ['a'] -> ['a', 'b']``: what a resume would change."""
+    out = []
+    for key in sorted(set(before) | set(now)):
+        old, new = before.get(key), now.get(key)
+        if isinstance(old, dict) and isinstance(new, dict):
+            inner = _differences(old, new, f"{prefix}{key}.")
+            out += [inner] if inner else []
+        elif old != new:
+            out.append(f"{prefix}{key} {old!r} -> {new!r}")
+    return ", ".join(out)
 
 
 def _record_run(out: Path, identity: dict[str, Any]) -> None:
@@ -65,21 +79,30 @@ def train_model(
     fresh: bool = False,
     progress: bool = True,
     on_step=None,
+    cluster_timeout: float | None = None,
 ) -> dict[str, Any]:
-    """Train and write ``out`` (a model directory); returns the run summary."""
+    """Train and write ``out`` (a model directory); returns the run summary.
+
+    Under ``TF_CONFIG`` every worker calls this with the same arguments; only the chief reads
+    and writes ``out`` (checkpoints, logs, the model directory), the others need its parent only.
+    """
     from edgestyle.preflight import check_free_space
-    from edgestyle.teachers import load_teacher, read_rgb
+    from edgestyle.teachers import load_teacher
     from edgestyle.train.conditioning import attach_codes, perceptual_pictures, with_colour_variants
     from edgestyle.train.data import DataOptions, load_sources, make_dataset
     from edgestyle.train.loop import Trainer, make_strategy
     from edgestyle.train.macs import generator_cost
 
-    out = _check_request(out, styles, config)
-    pictures = {i: [read_rgb(s.style_image)] for i, s in enumerate(styles) if s.style_image}
+    out, pictures = _check_request(out, styles, config)
     styles, pictures = with_colour_variants(styles, pictures, config.style_variants, config.seed)
     names = [s.name for s in styles]
     identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
-    _check_resume(out, identity, fresh)
+    leader = _leads(strategy)
+    if leader:  # the other workers neither read nor write the checkpoints
+        _check_resume(out, identity, fresh)
+    # Before TensorFlow runs anything (a cluster can only be joined then) and before minutes of data.
+    distribution = make_strategy(strategy, cluster_timeout=cluster_timeout)
+    _check_replicas(config, distribution)
     teachers = {i: load_teacher(s.teacher, s.style_image) for i, s in enumerate(styles) if s.teacher}
 
     min_side = int(config.crop * 1.25) + 1
@@ -95,15 +118,16 @@ def train_model(
     codes = attach_codes(names, targets, pictures, config) if config.style_codes else None
     sampler = _clip_sampler(sources, targets, config)
     vectors = None if config.style_codes else _initial_style_vectors(styles, teachers, config)
-    _record_run(out, identity)
+    if leader:
+        _record_run(out, identity)
 
     macs, params = generator_cost(config.generator)
     _say(
         f"generator: {macs / 1e9:.3f} GMAC per 384x384 frame, {params:,} parameters, cell {config.generator.cell}"
     )
-    trainer = Trainer(config, names, vectors, out, make_strategy(strategy), style_images=pictures)
-    # Room for two kept checkpoints and one being written, plus the model directory's swap.
-    check_free_space(out, 3 * trainer.checkpoint_bytes() + 16 * params, out / "checkpoints")
+    trainer = Trainer(config, names, vectors, out, distribution, style_images=pictures)
+    if trainer.chief:  # room for two kept checkpoints and one being written, plus the model directory's swap
+        check_free_space(out, 3 * trainer.checkpoint_bytes() + 16 * params, out / "checkpoints")
     start = trainer.restore()
     if start:
         _say(f"resuming from step {start} ({out / 'checkpoints'})")
@@ -112,7 +136,7 @@ def train_model(
     )
 
     def dataset_fn(ctx):
-        return make_dataset(sampler, config.seed + start, config.batch, config.workers, ctx)
+        return make_dataset(sampler, config.seed, config.batch, config.workers, ctx, start_step=start)
 
     summary = trainer.fit(dataset_fn, on_step=on_step, progress=progress)
     history = summary.pop("history")
@@ -120,13 +144,45 @@ def train_model(
         _save(out, trainer, config, summary, (data, sources), styles, teachers, codes)
     summary["history"] = history
     summary["macs_per_frame"], summary["params"] = macs, params
+    summary["chief"] = trainer.chief
     return summary
 
 
-def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: TrainConfig) -> Path:
-    """Everything the user can get wrong, before minutes of data loading; ``out`` as a Path."""
+def _leads(strategy: str) -> bool:
+    """Whether this process will be the chief, known before TensorFlow starts: the one process
+    of a one-machine run, or the chief task that TF_CONFIG names (``--strategy auto/multiworker``)."""
+    from edgestyle.train.tf_config import read_tf_config
+
+    cluster = read_tf_config() if strategy in ("auto", "multiworker") else None
+    return cluster is None or cluster.is_chief
+
+
+def _check_replicas(config: TrainConfig, distribution) -> None:
+    """The global batch must split evenly over the replicas, and say how the run is spread."""
+    from edgestyle.train.cluster import workers_in
+    from edgestyle.train.tf_config import read_tf_config
+
+    replicas, workers = distribution.num_replicas_in_sync, workers_in(distribution)
+    if config.batch % replicas:
+        raise EdgestyleError(
+            f"--batch {config.batch} does not split over {replicas} replicas ({workers} worker(s)): "
+            f"use a multiple of {replicas}"
+        )
+    if workers > 1:
+        cluster = read_tf_config()
+        _say(
+            f"cluster: {cluster.describe()}, {replicas} replicas, {config.batch // replicas} clips each per step"
+        )
+
+
+def _check_request(
+    out: str | os.PathLike, styles: list[StyleSource], config: TrainConfig
+) -> tuple[Path, dict[int, list[Any]]]:
+    """Everything the user can get wrong, before minutes of data loading: ``out`` as a Path, and
+    each style's picture read by the runtime's checked reader (missing, not a picture, tiny, huge)."""
     from edgestyle.atomic import check_parent_exists
     from edgestyle.preflight import check_output_folder
+    from edgestyle.runtime.images import read_style_picture
 
     out = Path(out)
     check_parent_exists(out)
@@ -141,14 +197,12 @@ def _check_request(out: str | os.PathLike, styles: list[StyleSource], config: Tr
         config.generator.style_hidden = config.generator.style_hidden or 32
     elif len(styles) == 1:
         config.generator.style_dim = 0  # one style: bake it in, no style input
-    for s in styles:
-        if s.style_image and not Path(s.style_image).is_file():
-            raise EdgestyleError(f"style image not found: {s.style_image}")
-    if any(s.style_image for s in styles):
+    pictures = {i: [read_style_picture(s.style_image)] for i, s in enumerate(styles) if s.style_image}
+    if pictures:
         from edgestyle.train.loop import check_loss_network
 
         check_loss_network(config)
-    return out
+    return out, pictures
 
 
 def _style_targets(
@@ -214,6 +268,7 @@ def _save(
 ) -> None:
     """The model directory: generator, style table (learned vectors or codes), config and
     provenance of the run; colour variants are training material, not named styles."""
+    from edgestyle.train.cluster import workers_in
     from edgestyle.train.conditioning import VARIANT_MARK, predictor_info
     from edgestyle.train.model_dir import save_model_dir
 
@@ -224,8 +279,9 @@ def _save(
         "run": summary,
         "data": {"paths": [str(p) for p in data], "summary": sources.summary()},
         "styles": [{"name": s.name, "teacher": s.teacher, "style_image": s.style_image} for s in named],
-        "strategy": type(trainer.strategy).__name__,
+        "strategy": _strategy_name(trainer.strategy),
         "replicas": trainer.strategy.num_replicas_in_sync,
+        "workers": workers_in(trainer.strategy),
     }
     teacher_info = [dict(teachers[i].info, style=styles[i].name) for i in teachers] or None
     vectors = codes if codes is not None else trainer.style_vectors()
@@ -240,3 +296,10 @@ def _save(
         baked_style=named[0].name if config.generator.style_dim == 0 else None,
         style_code=predictor_info(config) if config.style_codes else None,
     )
+
+
+def _strategy_name(strategy) -> str:
+    """The name TensorFlow documents the strategy under (its multi-worker class is exported as
+    ``MultiWorkerMirroredStrategy`` but named ``CollectiveAllReduceStrategy``)."""
+    name = type(strategy).__name__
+    return "MultiWorkerMirroredStrategy" if name == "CollectiveAllReduceStrategy" else name

@@ -1,7 +1,7 @@
 """Styles to train: a name plus either a teacher (distillation) or a style image (perceptual mode).
 
-On the command line a style is ``NAME=SPEC``: SPEC is a teacher spec (``cartoon``, ``stylization``,
-``model.tflite``, a SavedModel dir, ``magenta:DIR@STYLE.jpg``) or an image file (perceptual mode).
+On the command line a style is ``NAME=SPEC``: SPEC is a teacher spec (``cartoon``, ``model.tflite``,
+``magenta:DIR@STYLE.jpg``, ...: :mod:`edgestyle.teachers`) or an image file (perceptual mode).
 """
 
 from __future__ import annotations
@@ -53,12 +53,9 @@ def collect_styles(styles: list[str], teacher: str | None, style_image: str | No
     """The styles of a run from ``--style`` items and the single-style shortcuts."""
     out = [parse_style(s) for s in styles]
     if teacher:
-        name = (
-            Path(teacher.split("@")[0].removeprefix("magenta:")).stem
-            if teacher not in ("cartoon", "stylization")
-            else teacher
-        )
-        out.append(StyleSource(name or "style", teacher=teacher, style_image=style_image))
+        from edgestyle.teachers import teacher_style_name
+
+        out.append(StyleSource(teacher_style_name(teacher), teacher=teacher, style_image=style_image))
     elif style_image:
         out.append(StyleSource(Path(style_image).stem, style_image=style_image))
     if not out:

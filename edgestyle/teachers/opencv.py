@@ -1,0 +1,46 @@
+"""Built-in OpenCV teachers that need nothing but the frame: ``cartoon`` and ``stylization``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from edgestyle.teachers.base import Teacher, TeacherFn, hash_parts
+from edgestyle.teachers.spec import TeacherSpec
+
+
+def cartoon_filter(rgb: np.ndarray, levels: int = 8) -> np.ndarray:
+    """Flat colour regions with dark outlines: bilateral smoothing, colour quantization, edges."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    small = cv2.pyrDown(rgb) if min(h, w) >= 64 else rgb.copy()
+    for _ in range(4):
+        small = cv2.bilateralFilter(small, 7, 50, 5)
+    smooth = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    step = 256 // levels
+    flat = (smooth // step) * step + step // 2
+    gray = cv2.medianBlur(cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY), 7)
+    block = max(3, (min(h, w) // 24) | 1)
+    edges = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, block, 7)
+    return (flat.astype(np.uint16) * (edges[..., None] // 255)).astype(np.uint8)
+
+
+def stylization_filter(rgb: np.ndarray) -> np.ndarray:
+    """``cv2.stylization``: an edge-preserving painterly filter."""
+    import cv2
+
+    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    return cv2.cvtColor(cv2.stylization(bgr, sigma_s=60, sigma_r=0.45), cv2.COLOR_BGR2RGB)
+
+
+def _filter(name: str, fn: TeacherFn) -> Teacher:
+    # The key is versioned by hand ("v1"): bump it when the filter's output changes.
+    return Teacher(name, hash_parts(b"builtin", name.encode(), b"v1"), fn, {"kind": "opencv", "name": name})
+
+
+def build_cartoon(spec: TeacherSpec) -> Teacher:
+    return _filter("cartoon", cartoon_filter)
+
+
+def build_stylization(spec: TeacherSpec) -> Teacher:
+    return _filter("stylization", stylization_filter)
