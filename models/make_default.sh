@@ -71,7 +71,7 @@ edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --set generator.head=paint --set generator.base_channels=24 --set generator.state_channels=48 \
   --set generator.res_blocks=5 \
   --set weights.style=20 --set weights.colour=20 --set weights.shift=15 --set weights.temporal=15 \
-  --set weights.l1=10 --set weights.noise="${NOISE:-30}" --set weights.flow="${FLOW:-30}" \
+  --set weights.l1=10 --set weights.noise="${NOISE:-10}" --set weights.flow="${FLOW:-10}" --set pair_noise_max=0.02 \
   --clip-len 3 --max-steps "$STEPS" --time-budget "$BUDGET" --checkpoint-every 100 --seed 0 \
   --out "$model" --cache-dir "$WORK/teacher-cache" ${EXTRA:-}
 [ -n "${KEEP:-}" ] && keep_latest_checkpoint
