@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import tensorflow as tf
 
 from edgestyle.train import losses
+from edgestyle.train.consistency import flow_term, noise_term, shift_term
 from edgestyle.train.discriminators import stack_frames
 
 if TYPE_CHECKING:
@@ -94,24 +95,6 @@ def _temporal_gan(ctx: StepContext) -> tf.Tensor:
     return losses.g_loss(ctx.trainer.temporal_d(stack_frames(ctx.out), training=True))
 
 
-def _shift(ctx: StepContext) -> tf.Tensor:
-    from edgestyle.train.consistency import shift_term
-
-    return shift_term(ctx)
-
-
-def _noise(ctx: StepContext) -> tf.Tensor:
-    from edgestyle.train.consistency import noise_term
-
-    return noise_term(ctx)
-
-
-def _flow(ctx: StepContext) -> tf.Tensor:
-    from edgestyle.train.consistency import flow_term
-
-    return flow_term(ctx)
-
-
 PERCEPTUAL_MARGIN = 16
 
 
@@ -170,9 +153,9 @@ TERMS: tuple[Term, ...] = (
     Term(("tv",), _tv),
     Term(("gan",), _gan),
     Term(("temporal_gan",), _temporal_gan),
-    Term(("shift",), _shift),
-    Term(("noise",), _noise),
-    Term(("flow",), _flow),
+    Term(("shift",), shift_term),
+    Term(("noise",), noise_term),
+    Term(("flow",), flow_term),
     Term(("content", "style", "colour"), _perceptual, lambda trainer: trainer.perceptual is not None),
 )
 
