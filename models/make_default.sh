@@ -69,7 +69,7 @@ edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --loss-net "$A/style_predict_quantized_256.tflite" \
   --set style_codes=true --set style_variants=0 --set teacher_pictures=8 \
   --set generator.head=paint --set generator.base_channels=24 --set generator.state_channels=48 \
-  --set generator.res_blocks=5 \
+  --set generator.res_blocks=5 --set generator.activation_noise="${ACT_NOISE:-1}" \
   --set weights.style=20 --set weights.colour=20 --set weights.shift=15 --set weights.temporal=15 \
   --set weights.l1=10 --set weights.noise="${NOISE:-10}" --set weights.flow="${FLOW:-10}" --set pair_noise_max=0.02 \
   --clip-len 3 --max-steps "$STEPS" --time-budget "$BUDGET" --checkpoint-every 100 --seed 0 \

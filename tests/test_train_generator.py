@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
 import pytest
 
@@ -12,7 +13,7 @@ from edgestyle.errors import EdgestyleError
 from edgestyle.train.generator import (
     GeneratorConfig,
     build_generator,
-    resized_generator,
+    deployment_generator,
     tiny_config,
     zero_states,
 )
@@ -71,7 +72,7 @@ def test_model_dir_round_trip(tmp_path) -> None:
     assert meta["style"]["names"] == ["a", "b"] and len(meta["style"]["vectors"][0]) == 4
     assert meta["macs_per_frame"] > 0 and (path / "saved_model" / "saved_model.pb").is_file()
     config = load_generator_config(meta)
-    fixed = resized_generator(model, config, 32, 32)
+    fixed = deployment_generator(model, config, 32, 32)
     x = np.random.default_rng(1).random((1, 32, 32, 3), np.float32)
     outs = [
         np.asarray(
@@ -127,3 +128,55 @@ def test_model_dirs_from_before_the_head_option_load_the_concat_head() -> None:
     assert load_generator_config({"generator": tiny_config().to_dict()}).head == "split"
     with pytest.raises(ValueError, match="head"):
         tiny_config(head="pixelshuffle")
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"head": "paint"}, {"head": "split", "cell": "lstm"}, {"head": "concat", "stride": 8}]
+)
+def test_deployment_form_is_the_same_function(overrides) -> None:
+    """Every conv over a concatenation split into a sum over its parts (for int8) must compute
+    the same outputs from the same trained weights."""
+    config = tiny_config(**overrides)
+    model = build_generator(config)
+    _randomise(model)
+    deployed = deployment_generator(model, config, 32, 32, state_deadband=0.0)
+    assert not [layer.name for layer in deployed.layers if isinstance(layer, keras.layers.Concatenate)]
+    rng = np.random.default_rng(3)
+    inputs = {
+        "frame": rng.random((1, 32, 32, 3), np.float32),
+        "style": rng.normal(size=(1, 4)).astype(np.float32),
+        **{k: rng.uniform(-1, 1, v.shape).astype(np.float32) for k, v in zero_states(config, 1, 32, 32).items()},
+    }
+    want, got = model(inputs), deployed(inputs)
+    for key in want:
+        np.testing.assert_allclose(np.asarray(got[key]), np.asarray(want[key]), atol=2e-5)
+    assert float(np.asarray(want["stylized"]).std()) > 0.01  # not a trivially flat picture
+
+
+def _randomise(model) -> None:
+    """Weights well away from the identity start, so every layer matters to the output."""
+    rng = np.random.default_rng(2)
+    for layer in model.layers:
+        if layer.weights:
+            layer.set_weights([rng.normal(0, 0.3, w.shape).astype(np.float32) for w in layer.get_weights()])
+
+
+def test_activation_noise_only_in_training() -> None:
+    """The int8-like noise moves the output in training, never at inference or in the export."""
+    config = tiny_config(head="paint", activation_noise=1.0)
+    model = build_generator(config)
+    _randomise(model)
+    rng = np.random.default_rng(4)
+    inputs = {
+        "frame": rng.random((1, 32, 32, 3), np.float32),
+        "style": rng.normal(size=(1, 4)).astype(np.float32),
+        **zero_states(config, 1, 32, 32),
+    }
+    still = [np.asarray(model(inputs, training=False)["stylized"]) for _ in range(2)]
+    noisy = np.asarray(model(inputs, training=True)["stylized"])
+    assert np.array_equal(still[0], still[1]) and np.abs(noisy - still[0]).mean() > 1e-4
+    deployed = deployment_generator(model, config, 32, 32, state_deadband=0.0)
+    assert not [layer for layer in deployed.layers if type(layer).__name__.startswith("Noisy")]
+    assert [v.path for v in model.weights] == [v.path for v in build_generator(tiny_config(head="paint")).weights]
+    np.testing.assert_allclose(np.asarray(deployed(inputs)["stylized"]), still[0], atol=2e-5)
+    assert config.architecture() == tiny_config(head="paint").architecture()  # resumes either way

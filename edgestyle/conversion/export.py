@@ -98,7 +98,10 @@ def export_step(source: Source, width: int, height: int, style: list[float] | No
     check_size(source.stride, width, height)
     if source.model is None:
         return _retrace(source, source.path / SAVED_MODEL_DIR, width, height, style, out)
-    dynamic = export_saved_model(source.model, out.with_name(out.name + "_dynamic"))
+    from edgestyle.train.generator import deployment_generator
+
+    deployed = deployment_generator(source.model, source.config)
+    dynamic = export_saved_model(deployed, out.with_name(out.name + "_dynamic"))
     return _retrace(source, dynamic, width, height, style, out)
 
 

@@ -22,9 +22,10 @@ from edgestyle.errors import EdgestyleError
 
 
 def convert_saved_model(
-    saved_model: Path, precision: str, samples: list[dict[str, Any]] | None = None
+    saved_model: Path, precision: str, samples: list[dict[str, Any]] | None = None, tighten_ranges: bool = True
 ) -> bytes:
-    """.tflite bytes of ``saved_model`` at ``precision`` (``int8`` needs calibration ``samples``)."""
+    """.tflite bytes of ``saved_model`` at ``precision`` (``int8`` needs calibration ``samples``;
+    ``tighten_ranges``: activation ranges of least error, :mod:`edgestyle.conversion.ranges`)."""
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
@@ -41,7 +42,10 @@ def convert_saved_model(
         raise EdgestyleError(f"unknown precision {precision!r}")
     try:
         with quiet_native_logs():
-            model = bytes(converter.convert())
+            if precision == "int8" and tighten_ranges:
+                model = _quantize_with_tight_ranges(converter, samples)
+            else:
+                model = bytes(converter.convert())
     except Exception as exc:  # ConverterError and friends: MLIR diagnostics in the message
         raise EdgestyleError(describe_converter_error(str(exc), precision)) from None
     if precision == "int8":
@@ -53,6 +57,18 @@ def convert_saved_model(
                 f"the model cannot be fully int8-quantized: op {op} in layer {layer!r} has no int8 kernel{more}"
             )
     return model
+
+
+def _quantize_with_tight_ranges(converter: Any, samples: list[dict[str, Any]]) -> bytes:
+    """The converter's own calibration, ranges tightened, then its own quantizer (float I/O)."""
+    import tensorflow as tf
+    from tensorflow.lite.python.convert import mlir_quantize
+
+    from edgestyle.conversion.ranges import tighten
+
+    converter._experimental_calibrate_only = True  # the documented hook of tf.lite's quantization debugger
+    calibrated = bytes(converter.convert())
+    return bytes(mlir_quantize(tighten(calibrated, samples), input_data_type=tf.float32, output_data_type=tf.float32))
 
 
 _OP = re.compile(r"'(tfl?\.[A-Za-z0-9_]+)' op")

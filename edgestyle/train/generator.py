@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import keras
 import numpy as np
 from keras import layers
 
-from edgestyle.train.layers import Resize
+from edgestyle.train.layers import NOISY_LAYERS, Deadband, Resize
 
 CELLS = ("gru", "lstm")
+TRAINING_ONLY = ("activation_noise",)  # GeneratorConfig fields that change no weight
 HEADS = ("split", "concat", "paint")
 
 
@@ -47,6 +50,9 @@ class GeneratorConfig:
     upsample: str = "bilinear"  # "bilinear" or "nearest"
     head: str = "split"  # "split", "paint" (full-resolution stroke path) or the legacy "concat"
     paint_channels: int = 8  # width of the "paint" head's full-resolution layer
+    # Training only (no weights; not in the exported model): noise of this many int8 steps on the
+    # main activations, so the output learns not to move with int8 rounding (ActivationNoise).
+    activation_noise: float = 0.0
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -85,6 +91,10 @@ class GeneratorConfig:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def architecture(self) -> dict[str, Any]:
+        """What the weights depend on: a checkpoint resumes under any other training setting."""
+        return {k: v for k, v in asdict(self).items() if k not in TRAINING_ONLY}
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GeneratorConfig:
         known = {f.name for f in fields(cls)}
@@ -99,42 +109,102 @@ def tiny_config(**overrides: Any) -> GeneratorConfig:
     return GeneratorConfig(**{"base_channels": 8, "res_blocks": 1, "style_dim": 4, **overrides})
 
 
+# Training-time int8-like noise (GeneratorConfig.activation_noise) lives inside the layers that make
+# the main activations (noisy subclasses with the same weights), not in layers of its own: extra
+# layers would reorder the model's variables, and checkpoints are keyed by that order.
+_ACTIVATION_NOISE: ContextVar[float] = ContextVar("activation_noise", default=0.0)
+
+
+def _noisy(layer_class: type) -> Callable[..., Any]:
+    """``layer_class``, or while a noisy generator is being built, its noisy twin."""
+    scale = _ACTIVATION_NOISE.get()
+    if scale <= 0:
+        return layer_class
+    return lambda *args, **kwargs: NOISY_LAYERS[layer_class](*args, noise=scale, **kwargs)
+
+
 def _conv(x, channels: int, name: str, kernel: int = 3, strides: int = 1, activation: str | None = None):
-    return layers.Conv2D(channels, kernel, strides=strides, padding="same", activation=activation, name=name)(
-        x
-    )
+    conv = _noisy(layers.Conv2D)
+    return conv(channels, kernel, strides=strides, padding="same", activation=activation, name=name)(x)
 
 
 def _sepconv(x, channels: int, name: str, activation: str | None = None):
     """Depthwise 3x3 + pointwise 1x1: most of the receptive field for a ninth of the MACs."""
     x = layers.DepthwiseConv2D(3, padding="same", name=f"{name}_dw")(x)
-    return layers.Conv2D(channels, 1, activation=activation, name=f"{name}_pw")(x)
+    return _noisy(layers.Conv2D)(channels, 1, activation=activation, name=f"{name}_pw")(x)
 
 
-def _convex_mix(old, new, gate, name: str):
-    """old + gate * (new - old): a convex blend, so the result stays within the inputs' range."""
+# An int8 CONCATENATION gives all its inputs one scale, and the converter moves that scale onto
+# the producers: in the trained default model the first encoder layer (ReLU6, std 0.3) took the
+# scale of the residual trunk it is concatenated with in the decoder (range 51), 18.6 dB SNR
+# before anything else ran, and the recurrent state ([-1, 1]) took the encoder's (0..7). So every
+# conv over a concatenation is built, for deployment, as a sum of convs over its parts (the same
+# function: a conv is linear in its input channels, a depthwise conv is per channel), and each
+# part keeps its own int8 scale. Training keeps the concatenation: checkpoints do not change.
+PART = "_part"  # deployment layer "<trained layer><PART><k>" holds input part k's slice of it
+# State updates smaller than this are dropped in the exported model (about 2.5 int8 steps of a
+# [-1, 1] state). Measured on the default model held on one webcam frame: without it the int8 state
+# never settles (a quarter of its elements flip one step every frame, and each flip re-rounds much
+# of the picture). On the webcam clip it also lowered the float model's flicker, 1.89x -> 1.34x the
+# input's, at the same style gap (docs/conversion.md).
+STATE_DEADBAND = 0.02
+
+
+def _joined_sepconv(
+    parts: list, dw_name: str, outputs: list[tuple[str, int, str | None]], concat_name: str, deployment: bool
+) -> list:
+    """Depthwise 3x3 over the concatenation of ``parts``, then one 1x1 conv per ``outputs`` entry
+    (name, channels, activation); with ``deployment``, the same as a sum over the parts."""
+    if not deployment:
+        joined = layers.Concatenate(name=concat_name)(parts)
+        dw = layers.DepthwiseConv2D(3, padding="same", name=dw_name)(joined)
+        return [_noisy(layers.Conv2D)(ch, 1, activation=act, name=name)(dw) for name, ch, act in outputs]
+    dws = [layers.DepthwiseConv2D(3, padding="same", name=f"{dw_name}{PART}{k}")(p) for k, p in enumerate(parts)]
+    return [_summed(dws, name, ch, act, kernel=1) for name, ch, act in outputs]
+
+
+def _joined_conv(parts: list, name: str, channels: int, activation: str, concat_name: str, deployment: bool):
+    """A 3x3 conv over the concatenation of ``parts`` (see :func:`_joined_sepconv`)."""
+    if not deployment:
+        return _conv(layers.Concatenate(name=concat_name)(parts), channels, name, activation=activation)
+    return _summed(parts, name, channels, activation, kernel=3)
+
+
+def _summed(parts: list, name: str, channels: int, activation: str | None, kernel: int):
+    """activation(sum of convs over ``parts``): the bias lives in part 0's conv."""
+    convs = [
+        layers.Conv2D(channels, kernel, padding="same", use_bias=k == 0, name=f"{name}{PART}{k}")(part)
+        for k, part in enumerate(parts)
+    ]
+    summed = layers.Add(name=f"{name}_sum")(convs)
+    return layers.Activation(activation, name=f"{name}_act")(summed) if activation else summed
+
+
+def _convex_mix(old, new, gate, name: str, deadband: float = 0.0):
+    """old + gate * (new - old): a convex blend, so the result stays within the inputs' range.
+    ``deadband`` > 0 drops updates smaller than it (see ``STATE_DEADBAND``)."""
     delta = layers.Subtract(name=f"{name}_delta")([new, old])
-    return layers.Add(name=f"{name}_mix")([old, layers.Multiply(name=f"{name}_gated")([gate, delta])])
+    update = layers.Multiply(name=f"{name}_gated")([gate, delta])
+    if deadband > 0:
+        update = Deadband(deadband, name=f"{name}_deadband")(update)
+    return _noisy(layers.Add)(name=f"{name}_mix")([old, update])
 
 
-def _conv_gru(x, h, channels: int):
-    xh = layers.Concatenate(name="gru_xh")([x, h])
-    xh_dw = layers.DepthwiseConv2D(3, padding="same", name="gru_gates_dw")(xh)
-    z = layers.Conv2D(channels, 1, activation="sigmoid", name="gru_update")(xh_dw)
-    r = layers.Conv2D(channels, 1, activation="sigmoid", name="gru_reset")(xh_dw)
+def _conv_gru(x, h, channels: int, deployment: bool = False, deadband: float = 0.0):
+    gates = [("gru_update", channels, "sigmoid"), ("gru_reset", channels, "sigmoid")]
+    z, r = _joined_sepconv([x, h], "gru_gates_dw", gates, "gru_xh", deployment)
     rh = layers.Multiply(name="gru_reset_h")([r, h])
-    n = _sepconv(layers.Concatenate(name="gru_xrh")([x, rh]), channels, "gru_candidate", activation="tanh")
-    return [_convex_mix(h, n, z, "gru")]
+    candidate = [("gru_candidate_pw", channels, "tanh")]
+    (n,) = _joined_sepconv([x, rh], "gru_candidate_dw", candidate, "gru_xrh", deployment)
+    return [_convex_mix(h, n, z, "gru", deadband)]
 
 
-def _conv_lstm(x, h, c, channels: int):
+def _conv_lstm(x, h, c, channels: int, deployment: bool = False, deadband: float = 0.0):
     """ConvLSTM with a coupled input/forget gate (CIFG): c' = c + f*(g - c) stays in [-1, 1]."""
-    xh = layers.Concatenate(name="lstm_xh")([x, h])
-    xh_dw = layers.DepthwiseConv2D(3, padding="same", name="lstm_gates_dw")(xh)
-    f = layers.Conv2D(channels, 1, activation="sigmoid", name="lstm_write")(xh_dw)
-    o = layers.Conv2D(channels, 1, activation="sigmoid", name="lstm_output")(xh_dw)
-    g = layers.Conv2D(channels, 1, activation="tanh", name="lstm_candidate")(xh_dw)
-    c_new = _convex_mix(c, g, f, "lstm_cell")
+    gates = [("lstm_write", channels, "sigmoid"), ("lstm_output", channels, "sigmoid")]
+    gates.append(("lstm_candidate", channels, "tanh"))
+    f, o, g = _joined_sepconv([x, h], "lstm_gates_dw", gates, "lstm_xh", deployment)
+    c_new = _convex_mix(c, g, f, "lstm_cell", deadband)
     h_new = layers.Multiply(name="lstm_hidden")([o, layers.Activation("tanh", name="lstm_cell_tanh")(c_new)])
     return [h_new, c_new]
 
@@ -147,7 +217,7 @@ def _film(x, style, channels: int, name: str):
     beta = layers.Dense(channels, kernel_initializer="zeros", name=f"{name}_shift")(style)
     gamma = layers.Reshape((1, 1, channels), name=f"{name}_scale_4d")(gamma)
     beta = layers.Reshape((1, 1, channels), name=f"{name}_shift_4d")(beta)
-    return layers.Add(name=f"{name}_shifted")([layers.Multiply(name=f"{name}_scaled")([x, gamma]), beta])
+    return _noisy(layers.Add)(name=f"{name}_shifted")([layers.Multiply(name=f"{name}_scaled")([x, gamma]), beta])
 
 
 def _res_block(x, style, channels: int, name: str):
@@ -156,7 +226,7 @@ def _res_block(x, style, channels: int, name: str):
         y = _film(y, style, channels, f"{name}_film")
     y = layers.ReLU(6.0, name=f"{name}_a_relu6")(y)
     y = _sepconv(y, channels, f"{name}_b")
-    return layers.Add(name=f"{name}_add")([x, y])
+    return _noisy(layers.Add)(name=f"{name}_add")([x, y])
 
 
 # Both heads start as sigmoid(IDENTITY_GAIN * x + IDENTITY_BIAS) of the frame x, which follows x over
@@ -232,7 +302,7 @@ def _split_head(features, frame, upsample: str):
     return layers.Activation("sigmoid", name="to_rgb")(logits)
 
 
-def _paint_head(features, frame, upsample: str, channels: int):
+def _paint_head(features, frame, upsample: str, channels: int, deployment: bool = False):
     """RGB = sigmoid(conv3x3(relu6(conv3x3([up(reduce(features)), frame]))) + a * frame + b).
 
     The split head's logits are bilinear upsamples of half-resolution ones, so they cannot draw
@@ -241,22 +311,38 @@ def _paint_head(features, frame, upsample: str, channels: int):
     upsampled, joined with the frame, and two 3x3 convs make the logits; the frame's own path is a
     full colour matrix. Starts as a copy of the frame, like the other heads.
     """
-    reduced = layers.Conv2D(channels, 1, activation="relu6", name="paint_reduce")(features)
-    joined = layers.Concatenate(name="paint_in")([Resize(2, upsample, name="dec0_up")(reduced), frame])
-    strokes = _conv(joined, channels, "paint_conv", activation="relu6")
-    logits = layers.Add(name="to_rgb_logits")(list(_rgb_from(strokes, frame, mix_colours=True)))
+    reduced = _noisy(layers.Conv2D)(channels, 1, activation="relu6", name="paint_reduce")(features)
+    upsampled = Resize(2, upsample, name="dec0_up")(reduced)
+    strokes = _joined_conv([upsampled, frame], "paint_conv", channels, "relu6", "paint_in", deployment)
+    logits = _noisy(layers.Add)(name="to_rgb_logits")(list(_rgb_from(strokes, frame, mix_colours=True)))
     return layers.Activation("sigmoid", name="to_rgb")(logits)
 
 
 def build_generator(
-    config: GeneratorConfig, height: int | None = None, width: int | None = None
+    config: GeneratorConfig,
+    height: int | None = None,
+    width: int | None = None,
+    deployment: bool = False,
+    state_deadband: float = 0.0,
 ) -> keras.Model:
     """The single-frame step as a functional model with the shared dict I/O.
 
     Inputs: ``frame`` [B,H,W,3] RGB in [0,1]; ``state_in_k`` [B,H/s,W/s,C] in [-1,1]; ``style``
     [B,S] (only when ``style_dim`` > 0). Outputs: ``stylized`` [B,H,W,3] in [0,1] and
     ``state_out_k``. ``height``/``width`` None gives a size-agnostic model (multiples of stride).
+    ``deployment`` builds the int8-friendly form of the same function (see
+    :func:`deployment_generator`), without training noise.
     """
+    token = _ACTIVATION_NOISE.set(0.0 if deployment else config.activation_noise)
+    try:
+        return _build(config, height, width, deployment, state_deadband)
+    finally:
+        _ACTIVATION_NOISE.reset(token)
+
+
+def _build(
+    config: GeneratorConfig, height: int | None, width: int | None, deployment: bool, state_deadband: float
+) -> keras.Model:
     for size in (height, width):
         if size is not None and size % config.stride:
             raise ValueError(f"frame size {size} is not a multiple of the stride {config.stride}")
@@ -279,9 +365,9 @@ def build_generator(
     skips.pop()  # the deepest feature map feeds the cell, not a skip
 
     if config.cell == "gru":
-        state_out = _conv_gru(x, state_in[0], channels)
+        state_out = _conv_gru(x, state_in[0], channels, deployment, state_deadband)
     else:
-        state_out = _conv_lstm(x, state_in[0], state_in[1], channels)
+        state_out = _conv_lstm(x, state_in[0], state_in[1], channels, deployment, state_deadband)
     y = state_out[0]
     for b in range(config.res_blocks):
         y = _res_block(y, film_in, channels, f"res{b}")
@@ -291,13 +377,16 @@ def build_generator(
             y = _split_head(y, frame, config.upsample)
             break
         if i == 0 and config.head == "paint":
-            y = _paint_head(y, frame, config.upsample, config.paint_channels)
+            y = _paint_head(y, frame, config.upsample, config.paint_channels, deployment)
             break
         y = Resize(2, config.upsample, name=f"dec{i}_up")(y)
-        y = layers.Concatenate(name=f"dec{i}_skip")([y, skips[i]])
         if i > 0:
-            y = _sepconv(y, config.encoder_channels[i - 1], f"dec{i}", activation="relu6")
+            decoded = [(f"dec{i}_pw", config.encoder_channels[i - 1], "relu6")]
+            (y,) = _joined_sepconv([y, skips[i]], f"dec{i}_dw", decoded, f"dec{i}_skip", deployment)
+        elif deployment:  # the legacy "concat" head
+            y = _joined_conv([y, frame], "to_rgb", 3, "sigmoid", f"dec{i}_skip", deployment)
         else:
+            y = layers.Concatenate(name=f"dec{i}_skip")([y, skips[i]])
             to_rgb = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="to_rgb")
             y = to_rgb(y)
             _start_near_identity(to_rgb)
@@ -312,11 +401,39 @@ def build_generator(
     return keras.Model(inputs, outputs, name="edgestyle_generator")
 
 
-def resized_generator(model: keras.Model, config: GeneratorConfig, height: int, width: int) -> keras.Model:
-    """The same weights in a generator built for a fixed frame size (what the converter wants)."""
-    fixed = build_generator(config, height, width)
-    fixed.set_weights(model.get_weights())
-    return fixed
+def deployment_generator(
+    model: keras.Model,
+    config: GeneratorConfig,
+    height: int | None = None,
+    width: int | None = None,
+    state_deadband: float | None = None,
+) -> keras.Model:
+    """The trained ``model`` rebuilt in its int8-friendly form (what the converter exports).
+
+    The same function (to float rounding): each conv over a concatenation becomes a sum of convs
+    over its parts (see ``PART``), whose weights are the matching input-channel slices.
+    """
+    deadband = STATE_DEADBAND if state_deadband is None else state_deadband
+    deployed = build_generator(config, height, width, deployment=True, state_deadband=deadband)
+    trained = {layer.name: layer for layer in model.layers}
+    parts: dict[str, list[tuple[int, Any]]] = {}
+    for layer in deployed.layers:
+        if layer.name in trained:
+            layer.set_weights(trained[layer.name].get_weights())
+        elif layer.weights:
+            base, _, k = layer.name.rpartition(PART)
+            parts.setdefault(base, []).append((int(k), layer))
+    for base, pieces in parts.items():
+        kernel, *bias = trained[base].get_weights()
+        start = 0
+        for _, layer in sorted(pieces, key=lambda piece: piece[0]):
+            stop = start + layer.get_weights()[0].shape[2]
+            weights = [kernel[:, :, start:stop]]
+            if layer.use_bias:  # a depthwise part keeps its channels' biases, a conv's part 0 all
+                weights.append(bias[0][start:stop] if isinstance(layer, layers.DepthwiseConv2D) else bias[0])
+            layer.set_weights(weights)
+            start = stop
+    return deployed
 
 
 def zero_states(config: GeneratorConfig, batch: int, height: int, width: int) -> dict[str, Any]:

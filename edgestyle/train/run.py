@@ -96,7 +96,7 @@ def train_model(
     out, pictures = _check_request(out, styles, config)
     styles, pictures = with_colour_variants(styles, pictures, config.style_variants, config.seed)
     names = [s.name for s in styles]
-    identity = {"generator": config.generator.to_dict(), "styles": names, "clip_len": config.clip_len}
+    identity = {"generator": config.generator.architecture(), "styles": names, "clip_len": config.clip_len}
     leader = _leads(strategy)
     if leader:  # the other workers neither read nor write the checkpoints
         _check_resume(out, identity, fresh)
