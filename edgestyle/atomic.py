@@ -88,7 +88,9 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def sweep_stale(folder: str | os.PathLike, log: Callable[[str], None] = _say) -> list[tuple[Path, Path | None]]:
+def sweep_stale(
+    folder: str | os.PathLike, log: Callable[[str], None] = _say
+) -> list[tuple[Path, Path | None]]:
     """Clean up after dead edgestyle processes of this host in ``folder`` (once per folder and process).
 
     Returns ``(stale, recovered_as)`` pairs; ``recovered_as`` is None for what was deleted. Files of

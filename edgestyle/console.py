@@ -119,7 +119,9 @@ class _Fd2Router:
         read_end, write_end = os.pipe()
         os.dup2(write_end, 2)
         os.close(write_end)
-        self._thread = threading.Thread(target=self._pump, args=(read_end, real), name="fd2-router", daemon=True)
+        self._thread = threading.Thread(
+            target=self._pump, args=(read_end, real), name="fd2-router", daemon=True
+        )
         self._thread.start()
         if python_on_fd2:  # our own messages and progress bars keep their terminal, unfiltered
             previous = sys.stderr

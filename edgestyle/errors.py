@@ -111,7 +111,9 @@ def user_error(exc: BaseException) -> EdgestyleError | None:
         if "Insufficient memory" in message or "Failed to allocate" in message:
             return EdgestyleError("not enough memory for this frame size (OpenCV could not allocate it)")
         if "CV_IO_MAX_IMAGE_PIXELS" in message:
-            return EdgestyleError("image too large: its header claims more than the 2^30 pixels OpenCV decodes")
+            return EdgestyleError(
+                "image too large: its header claims more than the 2^30 pixels OpenCV decodes"
+            )
         return None
     if module.startswith("tensorflow"):
         return _tensorflow_error(kind.__name__, message)

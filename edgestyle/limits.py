@@ -21,9 +21,7 @@ MEMORY_SHARE = 0.5  # what one job may plan to use of the memory available now
 # What a live pipeline keeps per pixel of a captured frame: about 8 BGR frames in flight (capture,
 # two one-slot queues, composition, the sinks) at 3 bytes each.
 LIVE_BYTES_PER_PIXEL = 24
-SIZE_RULE = (
-    "each side up to 16384, and width x height x {bpp} bytes within half the memory available now"
-)
+SIZE_RULE = "each side up to 16384, and width x height x {bpp} bytes within half the memory available now"
 
 
 def available_memory() -> int:

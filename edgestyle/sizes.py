@@ -21,7 +21,9 @@ def parse_size(text: str, what: str = "size", min_side: int = 1, example: str = 
     return size
 
 
-def parse_duration(text: str | None, what: str = "--time-budget", example: str = "600, 45m or 1.5h") -> float | None:
+def parse_duration(
+    text: str | None, what: str = "--time-budget", example: str = "600, 45m or 1.5h"
+) -> float | None:
     """``90``, ``90s``, ``45m``, ``1.5h`` -> seconds (None for no value)."""
     if not text:
         return None

@@ -55,7 +55,10 @@ def abstract_picture(width: int = 384, height: int = 384, seed: int = 0) -> np.n
         if rng.random() < 0.5:
             cv2.circle(picture, centre, int(rng.integers(height // 16, height // 4)), colour, -1, cv2.LINE_AA)
         else:
-            corner = (centre[0] + int(rng.integers(-width // 3, width // 3)), centre[1] + int(rng.integers(-height // 3, height // 3)))
+            corner = (
+                centre[0] + int(rng.integers(-width // 3, width // 3)),
+                centre[1] + int(rng.integers(-height // 3, height // 3)),
+            )
             cv2.rectangle(picture, centre, corner, colour, -1)
     for _ in range(120):  # short dark strokes over everything
         x, y = int(rng.integers(width)), int(rng.integers(height))

@@ -142,7 +142,10 @@ def media(tmp_path_factory) -> dict[str, Path]:
     rng = np.random.default_rng(0)
     clips = {
         "clip": (root / "clip.mp4", moving_scene(24, 96, 64)),
-        "big": (root / "big.mp4", moving_scene(200, 320, 240)),  # a second or more to stylize: time for a signal
+        "big": (
+            root / "big.mp4",
+            moving_scene(200, 320, 240),
+        ),  # a second or more to stylize: time for a signal
         "noise": (root / "noise.mp4", [rng.integers(0, 256, (240, 320, 3), np.uint8) for _ in range(40)]),
     }
     for path, frames in clips.values():
@@ -176,7 +179,9 @@ def damaged_media(root: Path, rng: np.random.Generator) -> dict[str, Path]:
     pic = encoded(swirls(), ".jpg")
     noise_in_scan = bytearray(pic)  # garbage without 0xFF: no marker is broken, only libjpeg notices
     middle = len(pic) // 2
-    noise_in_scan[middle : middle + 300] = bytes(rng.integers(0, 255, 300, dtype=np.uint8)).replace(b"\xff", b"\x12")
+    noise_in_scan[middle : middle + 300] = bytes(rng.integers(0, 255, 300, dtype=np.uint8)).replace(
+        b"\xff", b"\x12"
+    )
     clip = (root / "clip.mp4").read_bytes()
     corrupt_clip = bytearray(clip)
     corrupt_clip[len(clip) // 2 : len(clip) // 2 + 3000] = bytes(rng.integers(0, 256, 3000, dtype=np.uint8))
@@ -189,7 +194,10 @@ def damaged_media(root: Path, rng: np.random.Generator) -> dict[str, Path]:
         "half_tif": ("half.tif", encoded(swirls(), ".tif")[:-500]),
         "corrupt_jpg": ("corrupt.jpg", bytes(noise_in_scan)),
         "empty_jpg": ("empty.jpg", b""),
-        "noise_png": ("noise.png", encoded(rng.integers(0, 256, (240, 320, 3), np.uint8), ".png")),  # > 64 KiB
+        "noise_png": (
+            "noise.png",
+            encoded(rng.integers(0, 256, (240, 320, 3), np.uint8), ".png"),
+        ),  # > 64 KiB
         "cut_mp4": ("cut.mp4", clip[: len(clip) * 6 // 10]),
         "corrupt_mp4": ("corrupt.mp4", bytes(corrupt_clip)),
     }
@@ -293,7 +301,9 @@ def corrupt_checkpoint(env: Env) -> None:
     """{tmp}/run/checkpoints naming a checkpoint whose files are garbage (a disk filled mid-save)."""
     folder = env.tmp / "run" / "checkpoints"
     folder.mkdir(parents=True)
-    (folder / "checkpoint").write_text('model_checkpoint_path: "ckpt-3"\nall_model_checkpoint_paths: "ckpt-3"\n')
+    (folder / "checkpoint").write_text(
+        'model_checkpoint_path: "ckpt-3"\nall_model_checkpoint_paths: "ckpt-3"\n'
+    )
     (folder / "ckpt-3.index").write_bytes(b"garbage" * 10)
     (folder / "ckpt-3.data-00000-of-00001").write_bytes(b"\0" * 100)
 
@@ -342,88 +352,314 @@ READ_ONLY = "read-only file system"
 AUDIT = [
     # -- broken in the audit: a full disk reported success and destroyed the previous output --
     Case("stylize-full-disk", S(*STYLIZE, "-o", "{out}/keep.mp4"), NO_SPACE, "full:64000", keep("keep.mp4")),
-    Case("run-record-full-disk", S(*RUN, "--frames", "30", "-o", "{out}/keep.mp4"), NO_SPACE, "full:64000", keep("keep.mp4")),
-    Case("eval-full-disk", S(*EVAL, "--out", "{out}/report"), NO_SPACE, "full:64000", after=lambda e: no_file(e.out / "report")),
-    Case("convert-full-disk", S(*CONVERT, "--input-size", "32x32", "-o", "{out}/export"), NO_SPACE, "full:200000", tf=True),
-    Case("train-full-disk", S("train", "{stills}", "-o", "{out}/run", *TRAIN_ARGS), NO_SPACE, "full:200000", tf=True),
+    Case(
+        "run-record-full-disk",
+        S(*RUN, "--frames", "30", "-o", "{out}/keep.mp4"),
+        NO_SPACE,
+        "full:64000",
+        keep("keep.mp4"),
+    ),
+    Case(
+        "eval-full-disk",
+        S(*EVAL, "--out", "{out}/report"),
+        NO_SPACE,
+        "full:64000",
+        after=lambda e: no_file(e.out / "report"),
+    ),
+    Case(
+        "convert-full-disk",
+        S(*CONVERT, "--input-size", "32x32", "-o", "{out}/export"),
+        NO_SPACE,
+        "full:200000",
+        tf=True,
+    ),
+    Case(
+        "train-full-disk",
+        S("train", "{stills}", "-o", "{out}/run", *TRAIN_ARGS),
+        NO_SPACE,
+        "full:200000",
+        tf=True,
+    ),
     # -- tracebacks instead of one line --
-    Case("stylize-out-is-folder-with-suffix", S(*STYLIZE, "-o", "{out}/dir.mp4"), "is a folder", setup=existing_folder("dir.mp4")),
+    Case(
+        "stylize-out-is-folder-with-suffix",
+        S(*STYLIZE, "-o", "{out}/dir.mp4"),
+        "is a folder",
+        setup=existing_folder("dir.mp4"),
+    ),
     Case("stylize-read-only", S(*STYLIZE, "-o", "{out}/keep.mp4"), READ_ONLY, "readonly", keep("keep.mp4")),
-    Case("run-read-only", S(*RUN, "--frames", "5", "-o", "{out}/keep.mp4"), READ_ONLY, "readonly", keep("keep.mp4")),
-    Case("bench-json-read-only", S("bench", "{plain}", "--runs", "1", "--json", "{out}/b.json"), READ_ONLY, "readonly", keep("b.json")),
+    Case(
+        "run-read-only",
+        S(*RUN, "--frames", "5", "-o", "{out}/keep.mp4"),
+        READ_ONLY,
+        "readonly",
+        keep("keep.mp4"),
+    ),
+    Case(
+        "bench-json-read-only",
+        S("bench", "{plain}", "--runs", "1", "--json", "{out}/b.json"),
+        READ_ONLY,
+        "readonly",
+        keep("b.json"),
+    ),
     Case("eval-read-only", S(*EVAL, "--out", "{out}"), READ_ONLY, "readonly", keep("report.json")),
-    Case("stylize-png-claims-60000x60000", S("stylize", "{huge}", "-m", "{model}", "-o", "{out}/o.mp4"), "image too large"),
-    Case("convert-size-100000", S(*CONVERT, "--input-size", "100000x100000"), "each side 16 to 16384", tf=True),
-    Case("train-corrupt-checkpoint", S("train", "{stills}", "-o", "{tmp}/run", *TRAIN_ARGS), "--fresh", setup=corrupt_checkpoint, tf=True),
-    Case("convert-truncated-keras", S("convert", "{tmp}/broken_model", "-t", "cpu", "--no-report", "--input-size", "32x32"), "is damaged", setup=truncated_keras, tf=True),
-    Case("stylize-out-is-folder", S(*STYLIZE, "-o", "{out}/dir"), "is a folder", setup=existing_folder("dir")),
+    Case(
+        "stylize-png-claims-60000x60000",
+        S("stylize", "{huge}", "-m", "{model}", "-o", "{out}/o.mp4"),
+        "image too large",
+    ),
+    Case(
+        "convert-size-100000", S(*CONVERT, "--input-size", "100000x100000"), "each side 16 to 16384", tf=True
+    ),
+    Case(
+        "train-corrupt-checkpoint",
+        S("train", "{stills}", "-o", "{tmp}/run", *TRAIN_ARGS),
+        "--fresh",
+        setup=corrupt_checkpoint,
+        tf=True,
+    ),
+    Case(
+        "convert-truncated-keras",
+        S("convert", "{tmp}/broken_model", "-t", "cpu", "--no-report", "--input-size", "32x32"),
+        "is damaged",
+        setup=truncated_keras,
+        tf=True,
+    ),
+    Case(
+        "stylize-out-is-folder", S(*STYLIZE, "-o", "{out}/dir"), "is a folder", setup=existing_folder("dir")
+    ),
     # -- no size or range checks --
-    Case("convert-size-4096", S(*CONVERT, "--input-size", "4096x4096"), "megapixels", setup=big_machine_skip(4096 * 4096, 3000), tf=True),
-    Case("run-size-20000", S("run", "test://", "-m", "{model}", "-o", "null", "--size", "20000x20000", "--frames", "2"), "each side 1 to 16384"),
+    Case(
+        "convert-size-4096",
+        S(*CONVERT, "--input-size", "4096x4096"),
+        "megapixels",
+        setup=big_machine_skip(4096 * 4096, 3000),
+        tf=True,
+    ),
+    Case(
+        "run-size-20000",
+        S("run", "test://", "-m", "{model}", "-o", "null", "--size", "20000x20000", "--frames", "2"),
+        "each side 1 to 16384",
+    ),
     Case("convert-size-4x4", S(*CONVERT, "--input-size", "4x4"), "each side 16 to", tf=True),
     Case("blend-nan", S(*STYLIZE, "-o", "{out}/o.mp4", "--blend", "a=nan,b=1"), "got nan"),
     Case("blend-inf", S(*STYLIZE, "-o", "{out}/o.mp4", "--blend", "a=inf,b=1"), "got inf"),
     Case("blend-1e308", S(*STYLIZE, "-o", "{out}/o.mp4", "--blend", "a=1e308,b=1e308"), "from 0 to 1000"),
     Case("blend-negative", S(*STYLIZE, "-o", "{out}/o.mp4", "--blend", "a=1.5,b=-0.5"), "got -0.5"),
-    Case("scene-cut-negative", S(*STYLIZE, "-o", "{out}/o.mp4", "--scene-cut", "-1"), "--scene-cut must be a number from 0 to 1"),
+    Case(
+        "scene-cut-negative",
+        S(*STYLIZE, "-o", "{out}/o.mp4", "--scene-cut", "-1"),
+        "--scene-cut must be a number from 0 to 1",
+    ),
     Case("threads-zero", S(*STYLIZE, "-o", "{out}/o.mp4", "--threads", "0"), "--threads must be"),
     Case("run-frames-zero", S(*RUN, "-o", "null", "--frames", "0"), "--frames must be a number from 1"),
     Case("run-frames-negative", S(*RUN, "-o", "null", "--frames", "-1"), "--frames must be a number from 1"),
-    Case("stylize-output-is-input", S("stylize", "{out}/keep.mp4", "-m", "{model}", "-o", "{out}/keep.mp4"), "is the input", setup=lambda e: shutil.copy(e.media["clip"], e.out / "keep.mp4")),
+    Case(
+        "stylize-output-is-input",
+        S("stylize", "{out}/keep.mp4", "-m", "{model}", "-o", "{out}/keep.mp4"),
+        "is the input",
+        setup=lambda e: shutil.copy(e.media["clip"], e.out / "keep.mp4"),
+    ),
     # (the audit's four signal cases are the signal tests below)
     # -- already one clear line in the audit; kept that way --
-    Case("stylize-missing-input", S("stylize", "{tmp}/nope.mp4", "-m", "{model}", "-o", "{out}/o.mp4"), "video not found"),
-    Case("stylize-unreadable-input", S("stylize", "{broken}", "-m", "{model}", "-o", "{out}/o.mp4"), "cannot open video"),
-    Case("stylize-missing-out-dir", S(*STYLIZE, "-o", "{tmp}/no/such/o.mp4"), "output directory does not exist"),
-    Case("stylize-missing-model", S("stylize", "{clip}", "-m", "{tmp}/none.tflite", "-o", "{out}/o.mp4"), "model file not found"),
+    Case(
+        "stylize-missing-input",
+        S("stylize", "{tmp}/nope.mp4", "-m", "{model}", "-o", "{out}/o.mp4"),
+        "video not found",
+    ),
+    Case(
+        "stylize-unreadable-input",
+        S("stylize", "{broken}", "-m", "{model}", "-o", "{out}/o.mp4"),
+        "cannot open video",
+    ),
+    Case(
+        "stylize-missing-out-dir", S(*STYLIZE, "-o", "{tmp}/no/such/o.mp4"), "output directory does not exist"
+    ),
+    Case(
+        "stylize-missing-model",
+        S("stylize", "{clip}", "-m", "{tmp}/none.tflite", "-o", "{out}/o.mp4"),
+        "model file not found",
+    ),
     Case("stylize-unknown-style", S(*STYLIZE, "-o", "{out}/o.mp4", "--style", "zz"), "unknown style 'zz'"),
-    Case("stylize-style-and-blend", S(*STYLIZE, "-o", "{out}/o.mp4", "--style", "a", "--blend", "a=1"), "not both"),
+    Case(
+        "stylize-style-and-blend",
+        S(*STYLIZE, "-o", "{out}/o.mp4", "--style", "a", "--blend", "a=1"),
+        "not both",
+    ),
     Case("stylize-blend-syntax", S(*STYLIZE, "-o", "{out}/o.mp4", "--blend", "a=x"), "bad --blend entry"),
     Case("stylize-gif-output", S(*STYLIZE, "-o", "{out}/o.gif"), "unsupported video extension"),
-    Case("run-unknown-source", S("run", "nope://cam", "-m", "{model}", "-o", "null", "--frames", "2"), "unknown source"),
+    Case(
+        "run-unknown-source",
+        S("run", "nope://cam", "-m", "{model}", "-o", "null", "--frames", "2"),
+        "unknown source",
+    ),
     Case("run-unknown-sink", S(*RUN, "-o", "x.gif", "--frames", "2"), "unknown sink"),
-    Case("run-unknown-device", S(*RUN, "-o", "null", "--device", "toaster", "--frames", "2"), "unknown device"),
+    Case(
+        "run-unknown-device", S(*RUN, "-o", "null", "--device", "toaster", "--frames", "2"), "unknown device"
+    ),
     Case("run-bad-size", S(*RUN, "-o", "null", "--size", "big", "--frames", "2"), "bad --size"),
-    Case("eval-one-frame", S("eval", "{clip}", "-m", "{plain}", "--frames", "1", "--out", "{out}/r"), "at least 2"),
+    Case(
+        "eval-one-frame",
+        S("eval", "{clip}", "-m", "{plain}", "--frames", "1", "--out", "{out}/r"),
+        "at least 2",
+    ),
     Case("eval-out-is-file", S(*EVAL, "--out", "{out}/report"), "is a file", setup=out_is_a_file),
     Case("bench-missing-model", S("bench", "{tmp}/none.tflite"), "model file not found"),
     Case("bench-bad-threads", S("bench", "{plain}", "--threads", "two"), "bad --threads"),
-    Case("convert-missing-dir", S("convert", "{tmp}/nope", "--input-size", "32x32"), "model directory not found"),
-    Case("convert-not-a-model-dir", S("convert", "{out}", "--input-size", "32x32"), "not an edgestyle model directory"),
-    Case("convert-size-not-stride", S(*CONVERT, "--input-size", "30x32"), "not a multiple of the model's stride", tf=True),
+    Case(
+        "convert-missing-dir",
+        S("convert", "{tmp}/nope", "--input-size", "32x32"),
+        "model directory not found",
+    ),
+    Case(
+        "convert-not-a-model-dir",
+        S("convert", "{out}", "--input-size", "32x32"),
+        "not an edgestyle model directory",
+    ),
+    Case(
+        "convert-size-not-stride",
+        S(*CONVERT, "--input-size", "30x32"),
+        "not a multiple of the model's stride",
+        tf=True,
+    ),
 ]
 
 OURS = [
-    Case("run-missing-camera", S("run", "/dev/video96", "-m", "{model}", "-o", "null", "--frames", "2"), "not found"),
-    Case("eval-missing-model", S("eval", "{clip}", "-m", "{tmp}/none.tflite", "--out", "{out}/r"), "not found"),
-    Case("convert-unknown-target", S("convert", "{model_dir}", "-t", "toaster", "--input-size", "32x32"), "toaster", tf=True),
+    Case(
+        "run-missing-camera",
+        S("run", "/dev/video96", "-m", "{model}", "-o", "null", "--frames", "2"),
+        "not found",
+    ),
+    Case(
+        "eval-missing-model", S("eval", "{clip}", "-m", "{tmp}/none.tflite", "--out", "{out}/r"), "not found"
+    ),
+    Case(
+        "convert-unknown-target",
+        S("convert", "{model_dir}", "-t", "toaster", "--input-size", "32x32"),
+        "toaster",
+        tf=True,
+    ),
     # Noise side by side: 1.6 MB free passes the up-front estimate (1.54 MB), the video needs ~1.5 MB + the reserve.
-    Case("stylize-disk-fills-midway", S("stylize", "{noise}", "-m", "{model}", "--side-by-side", "-o", "{out}/keep.mp4"), NO_SPACE, "full:1600000", keep("keep.mp4")),
-    Case("stylize-file-size-limit", S("stylize", "{noise}", "-m", "{model}", "--side-by-side", "-o", "{out}/keep.mp4"), "file too large", previous=keep("keep.mp4"), rlimit=200 * KIB),
-    Case("run-disk-fills-mid-recording", S("run", "test://?size=320x240&fps=0", "-m", "{model}", "--frames", "300", "-o", "{out}/rec.mp4"), "recorded so far are in", "full:1450000", {"rec.mp4": "previous recording"}, after=recovered_recording_plays),
+    Case(
+        "stylize-disk-fills-midway",
+        S("stylize", "{noise}", "-m", "{model}", "--side-by-side", "-o", "{out}/keep.mp4"),
+        NO_SPACE,
+        "full:1600000",
+        keep("keep.mp4"),
+    ),
+    Case(
+        "stylize-file-size-limit",
+        S("stylize", "{noise}", "-m", "{model}", "--side-by-side", "-o", "{out}/keep.mp4"),
+        "file too large",
+        previous=keep("keep.mp4"),
+        rlimit=200 * KIB,
+    ),
+    Case(
+        "run-disk-fills-mid-recording",
+        S("run", "test://?size=320x240&fps=0", "-m", "{model}", "--frames", "300", "-o", "{out}/rec.mp4"),
+        "recorded so far are in",
+        "full:1450000",
+        {"rec.mp4": "previous recording"},
+        after=recovered_recording_plays,
+    ),
     Case("stylize-no-inodes", S(*STYLIZE, "-o", "{out}/keep.mp4"), NO_SPACE, "full:inodes", keep("keep.mp4")),
-    Case("bench-json-full-disk", S("bench", "{plain}", "--runs", "1", "--json", "{out}/b.json"), NO_SPACE, "full:4000", keep("b.json")),
-    Case("eval-full-disk-keeps-report", S(*EVAL, "--out", "{out}"), NO_SPACE, "full:64000", keep("report.json")),
-    Case("convert-read-only", S(*CONVERT, "--input-size", "32x32", "-o", "{out}/export"), READ_ONLY, "readonly", tf=True),
-    Case("train-read-only", S("train", "{stills}", "-o", "{out}/run", *TRAIN_ARGS), READ_ONLY, "readonly", tf=True),
-    Case("train-batch-zero", S("train", "{stills}", "-o", "{tmp}/run", *TRAIN_ARGS, "--batch", "0"), "batch must be 1 to 1024", tf=True),
+    Case(
+        "bench-json-full-disk",
+        S("bench", "{plain}", "--runs", "1", "--json", "{out}/b.json"),
+        NO_SPACE,
+        "full:4000",
+        keep("b.json"),
+    ),
+    Case(
+        "eval-full-disk-keeps-report", S(*EVAL, "--out", "{out}"), NO_SPACE, "full:64000", keep("report.json")
+    ),
+    Case(
+        "convert-read-only",
+        S(*CONVERT, "--input-size", "32x32", "-o", "{out}/export"),
+        READ_ONLY,
+        "readonly",
+        tf=True,
+    ),
+    Case(
+        "train-read-only",
+        S("train", "{stills}", "-o", "{out}/run", *TRAIN_ARGS),
+        READ_ONLY,
+        "readonly",
+        tf=True,
+    ),
+    Case(
+        "train-batch-zero",
+        S("train", "{stills}", "-o", "{tmp}/run", *TRAIN_ARGS, "--batch", "0"),
+        "batch must be 1 to 1024",
+        tf=True,
+    ),
     Case("eval-size-too-small", S(*EVAL, "--size", "8x8", "--out", "{out}/r"), "at least 16"),
     Case("eval-too-much-to-hold", S(*EVAL, "--size", "16000x16000", "--out", "{out}/r"), "megapixels"),
-    Case("run-max-fps-zero", S(*RUN, "-o", "null", "--frames", "2", "--max-fps", "0"), "--max-fps must be a number more than 0"),
+    Case(
+        "run-max-fps-zero",
+        S(*RUN, "-o", "null", "--frames", "2", "--max-fps", "0"),
+        "--max-fps must be a number more than 0",
+    ),
     Case("run-max-fps-nan", S(*RUN, "-o", "null", "--frames", "2", "--max-fps", "nan"), "--max-fps must be"),
-    Case("run-cycle-styles-negative", S(*RUN, "-o", "null", "--frames", "2", "--cycle-styles", "-5"), "--cycle-styles must be"),
-    Case("run-test-fps-negative", S("run", "test://?fps=-1", "-m", "{model}", "-o", "null", "--frames", "2"), "fps= must be"),
-    Case("run-test-frames-zero", S("run", "test://?frames=0", "-m", "{model}", "-o", "null", "--frames", "2"), "frames= must be"),
-    Case("run-test-size-zero", S("run", "test://?size=0x0", "-m", "{model}", "-o", "null", "--frames", "2"), "bad size"),
-    Case("run-test-too-many-frames", S("run", "test://?size=16000x16000&frames=5000", "-m", "{model}", "-o", "null", "--frames", "2"), "megapixels"),
-    Case("run-records-its-input", S("run", "{out}/keep.mp4", "-m", "{model}", "-o", "{out}/keep.mp4"), "is the input", setup=lambda e: shutil.copy(e.media["clip"], e.out / "keep.mp4")),
-    Case("run-out-is-folder", S(*RUN, "--frames", "2", "-o", "{out}/dir"), "is a folder", setup=existing_folder("dir")),
-    Case("stylize-output-is-input-by-symlink", S("stylize", "{clip}", "-m", "{model}", "-o", "{out}/link.mp4"), "is the input", setup=symlink_to_clip),
-    Case("stylize-blend-all-zero", S(*STYLIZE, "-o", "{out}/o.mp4", "--blend", "a=0,b=0"), "add up to more than 0"),
-    Case("stylize-threads-10000", S(*STYLIZE, "-o", "{out}/o.mp4", "--threads", "10000"), "--threads must be"),
+    Case(
+        "run-cycle-styles-negative",
+        S(*RUN, "-o", "null", "--frames", "2", "--cycle-styles", "-5"),
+        "--cycle-styles must be",
+    ),
+    Case(
+        "run-test-fps-negative",
+        S("run", "test://?fps=-1", "-m", "{model}", "-o", "null", "--frames", "2"),
+        "fps= must be",
+    ),
+    Case(
+        "run-test-frames-zero",
+        S("run", "test://?frames=0", "-m", "{model}", "-o", "null", "--frames", "2"),
+        "frames= must be",
+    ),
+    Case(
+        "run-test-size-zero",
+        S("run", "test://?size=0x0", "-m", "{model}", "-o", "null", "--frames", "2"),
+        "bad size",
+    ),
+    Case(
+        "run-test-too-many-frames",
+        S("run", "test://?size=16000x16000&frames=5000", "-m", "{model}", "-o", "null", "--frames", "2"),
+        "megapixels",
+    ),
+    Case(
+        "run-records-its-input",
+        S("run", "{out}/keep.mp4", "-m", "{model}", "-o", "{out}/keep.mp4"),
+        "is the input",
+        setup=lambda e: shutil.copy(e.media["clip"], e.out / "keep.mp4"),
+    ),
+    Case(
+        "run-out-is-folder",
+        S(*RUN, "--frames", "2", "-o", "{out}/dir"),
+        "is a folder",
+        setup=existing_folder("dir"),
+    ),
+    Case(
+        "stylize-output-is-input-by-symlink",
+        S("stylize", "{clip}", "-m", "{model}", "-o", "{out}/link.mp4"),
+        "is the input",
+        setup=symlink_to_clip,
+    ),
+    Case(
+        "stylize-blend-all-zero",
+        S(*STYLIZE, "-o", "{out}/o.mp4", "--blend", "a=0,b=0"),
+        "add up to more than 0",
+    ),
+    Case(
+        "stylize-threads-10000", S(*STYLIZE, "-o", "{out}/o.mp4", "--threads", "10000"), "--threads must be"
+    ),
     Case("bench-threads-zero", S("bench", "{plain}", "--threads", "0"), "--threads must be"),
     Case("bench-warmup-negative", S("bench", "{plain}", "--warmup", "-1"), "--warmup must be"),
-    Case("bench-json-is-folder", S("bench", "{plain}", "--runs", "1", "--json", "{out}/dir"), "is a folder", setup=existing_folder("dir")),
+    Case(
+        "bench-json-is-folder",
+        S("bench", "{plain}", "--runs", "1", "--json", "{out}/dir"),
+        "is a folder",
+        setup=existing_folder("dir"),
+    ),
 ]
 
 
@@ -433,7 +669,18 @@ DONE_LINES = ("stylized ", "wrote ")
 
 
 # -- round two (issue 22): damaged pictures and videos, pipes, style folders, error verbs ------
-STYLE_DIR_RUN = ("run", "test://?size=64x48&fps=0", "-m", "{code}", "-o", "null", "--frames", "3", "--style-dir", "{tmp}/styles")
+STYLE_DIR_RUN = (
+    "run",
+    "test://?size=64x48&fps=0",
+    "-m",
+    "{code}",
+    "-o",
+    "null",
+    "--frames",
+    "3",
+    "--style-dir",
+    "{tmp}/styles",
+)
 CODE_RUN = ("run", "test://?size=64x48&fps=0", "-m", "{code}", "-o", "null", "--frames", "2")
 PHOTO_OUT = ("stylize", "{pic}", "-m", "{model}", "-o", "-")
 BIG_PHOTO_OUT = ("stylize", "{noise_png}", "-m", "{model}", "--side-by-side", "-o", "-")  # ~300 KB out
@@ -511,53 +758,312 @@ HEAD = "{cmd} | head -c 100 >/dev/null"
 TOKEN_ERR = "bad preview token"
 
 ROUND2 = [  # the issue's rows; the live-folder copy and the 0.0.0.0 preview are the tests further down
-    Case("style-image-truncated-jpeg", S("stylize", "{pic}", "-m", "{code}", "-o", "{out}/o.png", "--style-image", "{half_jpg}"), "cannot decode style image", isolated=True, verb="decode"),
-    Case("stdout-reader-leaves-head-c-100", S(*BIG_PHOTO_OUT), "the reader closed the pipe", shell=HEAD, code=141, verb="write"),
-    Case("stdout-closed", S(*PHOTO_OUT), "cannot write the photo to stdout: it is closed", shell="{cmd} >&-", verb="write"),
-    Case("style-dir-symlink-loop", S(*STYLE_DIR_RUN), "", setup=styles_with(symlink_loop), code=0, warn=("loop.jpg: it is a symlink loop",)),
-    Case("style-image-mode-000", S("stylize", "{pic}", "-m", "{code}", "-o", "{out}/o.png", "--style-image", "{tmp}/pic.jpg"), "cannot open style image", setup=into_tmp("pic", mode=0), no_dac=True, verb="open"),
+    Case(
+        "style-image-truncated-jpeg",
+        S("stylize", "{pic}", "-m", "{code}", "-o", "{out}/o.png", "--style-image", "{half_jpg}"),
+        "cannot decode style image",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "stdout-reader-leaves-head-c-100",
+        S(*BIG_PHOTO_OUT),
+        "the reader closed the pipe",
+        shell=HEAD,
+        code=141,
+        verb="write",
+    ),
+    Case(
+        "stdout-closed",
+        S(*PHOTO_OUT),
+        "cannot write the photo to stdout: it is closed",
+        shell="{cmd} >&-",
+        verb="write",
+    ),
+    Case(
+        "style-dir-symlink-loop",
+        S(*STYLE_DIR_RUN),
+        "",
+        setup=styles_with(symlink_loop),
+        code=0,
+        warn=("loop.jpg: it is a symlink loop",),
+    ),
+    Case(
+        "style-image-mode-000",
+        S("stylize", "{pic}", "-m", "{code}", "-o", "{out}/o.png", "--style-image", "{tmp}/pic.jpg"),
+        "cannot open style image",
+        setup=into_tmp("pic", mode=0),
+        no_dac=True,
+        verb="open",
+    ),
 ]
 
 OURS2 = [
     # -- damaged pictures: one error naming the file and the damage; libjpeg/libpng/libtiff only inside it
-    Case("photo-truncated-jpeg", S("stylize", "{half_jpg}", "-m", "{model}", "-o", "{out}/o.png"), "truncated JPEG", isolated=True, verb="decode"),
-    Case("photo-truncated-png", S("stylize", "{half_png}", "-m", "{model}", "-o", "{out}/o.png"), "cannot decode image", isolated=True, verb="decode"),
-    Case("photo-corrupt-jpeg-scan", S("stylize", "{corrupt_jpg}", "-m", "{model}", "-o", "{out}/o.png"), "damaged (the decoder says: Corrupt JPEG data", isolated=True, verb="decode"),
-    Case("photo-truncated-bmp", S("stylize", "{half_bmp}", "-m", "{model}", "-o", "{out}/o.png"), "truncated BMP", isolated=True, verb="decode"),
-    Case("photo-truncated-tiff", S("stylize", "{half_tif}", "-m", "{model}", "-o", "{out}/o.png"), "cannot decode image", isolated=True, verb="decode"),
-    Case("photo-empty-file", S("stylize", "{empty_jpg}", "-m", "{model}", "-o", "{out}/o.png"), "the file is empty", verb="decode"),
-    Case("photo-mode-000", S("stylize", "{tmp}/pic.jpg", "-m", "{model}", "-o", "{out}/o.png"), "cannot open image", setup=into_tmp("pic", mode=0), no_dac=True, verb="open"),
-    Case("style-image-truncated-png-run", S(*CODE_RUN, "--style-image", "{half_png}"), "cannot decode style image", isolated=True, verb="decode"),
-    Case("style-image-truncated-eval", S("eval", "{clip}", "-m", "{code}", "--frames", "4", "--out", "{out}/r", "--style-image", "{half_jpg}"), "cannot decode style image", isolated=True, verb="decode"),
-    Case("style-image-corrupt-jpeg", S(*CODE_RUN, "--style-image", "{corrupt_jpg}"), "cannot decode style image", isolated=True, verb="decode"),
-    Case("style-image-fifo", S(*CODE_RUN, "--style-image", "{tmp}/pipe.jpg"), "cannot read style image", setup=into_tmp(link="fifo"), verb="read"),
-    Case("style-image-symlink-loop", S(*CODE_RUN, "--style-image", "{tmp}/loop.jpg"), "cannot open style image", setup=into_tmp(link="loop"), verb="open"),
-    Case("style-image-is-a-folder", S(*CODE_RUN, "--style-image", "{tmp}/album.jpg"), "it is a folder", setup=into_tmp(link="folder"), verb="read"),
+    Case(
+        "photo-truncated-jpeg",
+        S("stylize", "{half_jpg}", "-m", "{model}", "-o", "{out}/o.png"),
+        "truncated JPEG",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "photo-truncated-png",
+        S("stylize", "{half_png}", "-m", "{model}", "-o", "{out}/o.png"),
+        "cannot decode image",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "photo-corrupt-jpeg-scan",
+        S("stylize", "{corrupt_jpg}", "-m", "{model}", "-o", "{out}/o.png"),
+        "damaged (the decoder says: Corrupt JPEG data",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "photo-truncated-bmp",
+        S("stylize", "{half_bmp}", "-m", "{model}", "-o", "{out}/o.png"),
+        "truncated BMP",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "photo-truncated-tiff",
+        S("stylize", "{half_tif}", "-m", "{model}", "-o", "{out}/o.png"),
+        "cannot decode image",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "photo-empty-file",
+        S("stylize", "{empty_jpg}", "-m", "{model}", "-o", "{out}/o.png"),
+        "the file is empty",
+        verb="decode",
+    ),
+    Case(
+        "photo-mode-000",
+        S("stylize", "{tmp}/pic.jpg", "-m", "{model}", "-o", "{out}/o.png"),
+        "cannot open image",
+        setup=into_tmp("pic", mode=0),
+        no_dac=True,
+        verb="open",
+    ),
+    Case(
+        "style-image-truncated-png-run",
+        S(*CODE_RUN, "--style-image", "{half_png}"),
+        "cannot decode style image",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "style-image-truncated-eval",
+        S(
+            "eval",
+            "{clip}",
+            "-m",
+            "{code}",
+            "--frames",
+            "4",
+            "--out",
+            "{out}/r",
+            "--style-image",
+            "{half_jpg}",
+        ),
+        "cannot decode style image",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "style-image-corrupt-jpeg",
+        S(*CODE_RUN, "--style-image", "{corrupt_jpg}"),
+        "cannot decode style image",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "style-image-fifo",
+        S(*CODE_RUN, "--style-image", "{tmp}/pipe.jpg"),
+        "cannot read style image",
+        setup=into_tmp(link="fifo"),
+        verb="read",
+    ),
+    Case(
+        "style-image-symlink-loop",
+        S(*CODE_RUN, "--style-image", "{tmp}/loop.jpg"),
+        "cannot open style image",
+        setup=into_tmp(link="loop"),
+        verb="open",
+    ),
+    Case(
+        "style-image-is-a-folder",
+        S(*CODE_RUN, "--style-image", "{tmp}/album.jpg"),
+        "it is a folder",
+        setup=into_tmp(link="folder"),
+        verb="read",
+    ),
     # -- damaged videos and frame folders: offline, one error and nothing written
-    Case("video-cut-off", S("stylize", "{cut_mp4}", "-m", "{model}", "-o", "{out}/keep.mp4"), "cannot decode video", previous=keep("keep.mp4"), isolated=True, verb="decode"),
-    Case("video-corrupt-middle", S("stylize", "{corrupt_mp4}", "-m", "{model}", "-o", "{out}/keep.mp4"), "cannot decode video", previous=keep("keep.mp4"), isolated=True, verb="decode"),
-    Case("frames-folder-one-cut-off", S("stylize", "{frames_bad}", "-m", "{model}", "-o", "{out}/keep.mp4"), "cannot decode image", previous=keep("keep.mp4"), isolated=True, verb="decode"),
-    Case("run-video-cut-off", S("run", "{cut_mp4}", "-m", "{model}", "-o", "null"), "cannot decode video", isolated=True, verb="decode"),
-    Case("eval-video-cut-off", S("eval", "{cut_mp4}", "-m", "{plain}", "--frames", "24", "--out", "{out}/r"), "cannot decode video", isolated=True, verb="decode"),
-    Case("video-mode-000", S("stylize", "{tmp}/clip.mp4", "-m", "{model}", "-o", "{out}/o.mp4"), "clip.mp4: permission denied", setup=into_tmp("clip", mode=0), no_dac=True, verb="open"),
+    Case(
+        "video-cut-off",
+        S("stylize", "{cut_mp4}", "-m", "{model}", "-o", "{out}/keep.mp4"),
+        "cannot decode video",
+        previous=keep("keep.mp4"),
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "video-corrupt-middle",
+        S("stylize", "{corrupt_mp4}", "-m", "{model}", "-o", "{out}/keep.mp4"),
+        "cannot decode video",
+        previous=keep("keep.mp4"),
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "frames-folder-one-cut-off",
+        S("stylize", "{frames_bad}", "-m", "{model}", "-o", "{out}/keep.mp4"),
+        "cannot decode image",
+        previous=keep("keep.mp4"),
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "run-video-cut-off",
+        S("run", "{cut_mp4}", "-m", "{model}", "-o", "null"),
+        "cannot decode video",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "eval-video-cut-off",
+        S("eval", "{cut_mp4}", "-m", "{plain}", "--frames", "24", "--out", "{out}/r"),
+        "cannot decode video",
+        isolated=True,
+        verb="decode",
+    ),
+    Case(
+        "video-mode-000",
+        S("stylize", "{tmp}/clip.mp4", "-m", "{model}", "-o", "{out}/o.mp4"),
+        "clip.mp4: permission denied",
+        setup=into_tmp("clip", mode=0),
+        no_dac=True,
+        verb="open",
+    ),
     # -- stdout: every write checked
-    Case("stdout-is-dev-full", S(*PHOTO_OUT), "cannot write the photo to stdout: no space left on device", shell="{cmd} >/dev/full", verb="write"),
-    Case("stdin-to-stdout-reader-leaves", S("stylize", "-", "-m", "{model}", "--side-by-side", "-o", "-"), "the reader closed the pipe", shell="{cmd} <{noise_png} | head -c 100 >/dev/null", code=141, verb="write"),
-    Case("stdin-closed", S("stylize", "-", "-m", "{model}", "-o", "{out}/o.png"), "no image on stdin", shell="{cmd} <&-"),
+    Case(
+        "stdout-is-dev-full",
+        S(*PHOTO_OUT),
+        "cannot write the photo to stdout: no space left on device",
+        shell="{cmd} >/dev/full",
+        verb="write",
+    ),
+    Case(
+        "stdin-to-stdout-reader-leaves",
+        S("stylize", "-", "-m", "{model}", "--side-by-side", "-o", "-"),
+        "the reader closed the pipe",
+        shell="{cmd} <{noise_png} | head -c 100 >/dev/null",
+        code=141,
+        verb="write",
+    ),
+    Case(
+        "stdin-closed",
+        S("stylize", "-", "-m", "{model}", "-o", "{out}/o.png"),
+        "no image on stdin",
+        shell="{cmd} <&-",
+    ),
     # -- live style folders: strays skipped with one warning each, the run goes on
-    Case("style-dir-fifo", S(*STYLE_DIR_RUN), "", setup=styles_with(fifo), code=0, warn=("pipe.jpg: it is a FIFO",)),
-    Case("style-dir-folder-named-like-a-picture", S(*STYLE_DIR_RUN), "", setup=styles_with(folder_named_like_a_picture), code=0, warn=("album.png: it is a folder",)),
-    Case("style-dir-socket", S(*STYLE_DIR_RUN), "", setup=styles_with(unix_socket), code=0, warn=("sock.jpg: it is a socket",)),
-    Case("style-dir-broken-symlink", S(*STYLE_DIR_RUN), "", setup=styles_with(broken_symlink), code=0, warn=("gone.jpg: it is a broken symlink",)),
-    Case("style-dir-unreadable-file", S(*STYLE_DIR_RUN), "", setup=styles_with(unreadable("0_locked.jpg")), code=0, warn=("0_locked.jpg: cannot open it: permission denied",), no_dac=True),
-    Case("style-dir-truncated-file", S(*STYLE_DIR_RUN), "", setup=styles_with(old_truncated), code=0, warn=("0_cut.jpg: cannot decode it: truncated JPEG",), isolated=True),
-    Case("style-dir-every-kind-at-once", S(*STYLE_DIR_RUN), "", setup=styles_with(symlink_loop, fifo, folder_named_like_a_picture, broken_symlink, old_truncated), code=0, warn=("loop.jpg", "pipe.jpg", "album.png", "gone.jpg", "cut.jpg"), isolated=True),
-    Case("style-dir-only-strays", S(*STYLE_DIR_RUN), "has no pictures", setup=styles_with(symlink_loop, fifo, good=False)),
+    Case(
+        "style-dir-fifo",
+        S(*STYLE_DIR_RUN),
+        "",
+        setup=styles_with(fifo),
+        code=0,
+        warn=("pipe.jpg: it is a FIFO",),
+    ),
+    Case(
+        "style-dir-folder-named-like-a-picture",
+        S(*STYLE_DIR_RUN),
+        "",
+        setup=styles_with(folder_named_like_a_picture),
+        code=0,
+        warn=("album.png: it is a folder",),
+    ),
+    Case(
+        "style-dir-socket",
+        S(*STYLE_DIR_RUN),
+        "",
+        setup=styles_with(unix_socket),
+        code=0,
+        warn=("sock.jpg: it is a socket",),
+    ),
+    Case(
+        "style-dir-broken-symlink",
+        S(*STYLE_DIR_RUN),
+        "",
+        setup=styles_with(broken_symlink),
+        code=0,
+        warn=("gone.jpg: it is a broken symlink",),
+    ),
+    Case(
+        "style-dir-unreadable-file",
+        S(*STYLE_DIR_RUN),
+        "",
+        setup=styles_with(unreadable("0_locked.jpg")),
+        code=0,
+        warn=("0_locked.jpg: cannot open it: permission denied",),
+        no_dac=True,
+    ),
+    Case(
+        "style-dir-truncated-file",
+        S(*STYLE_DIR_RUN),
+        "",
+        setup=styles_with(old_truncated),
+        code=0,
+        warn=("0_cut.jpg: cannot decode it: truncated JPEG",),
+        isolated=True,
+    ),
+    Case(
+        "style-dir-every-kind-at-once",
+        S(*STYLE_DIR_RUN),
+        "",
+        setup=styles_with(symlink_loop, fifo, folder_named_like_a_picture, broken_symlink, old_truncated),
+        code=0,
+        warn=("loop.jpg", "pipe.jpg", "album.png", "gone.jpg", "cut.jpg"),
+        isolated=True,
+    ),
+    Case(
+        "style-dir-only-strays",
+        S(*STYLE_DIR_RUN),
+        "has no pictures",
+        setup=styles_with(symlink_loop, fifo, good=False),
+    ),
     # -- the preview's token: checked before anything opens
-    Case("preview-token-too-short", S(*RUN, "--frames", "2", "-o", "http://127.0.0.1:0?token=short"), TOKEN_ERR),
-    Case("preview-token-bad-characters", S(*RUN, "--frames", "2", "-o", "http://127.0.0.1:0", "--preview-token", "has spaces in it!"), TOKEN_ERR),
-    Case("preview-token-without-preview", S(*RUN, "--frames", "2", "-o", "null", "--preview-token", "abcdefghijklmnop"), "goes with a browser preview"),
-    Case("preview-two-different-tokens", S(*RUN, "--frames", "2", "-o", "http://127.0.0.1:0?token=abcdefghijklmnop", "--preview-token", "qrstuvwxyzabcdef"), "another token"),
+    Case(
+        "preview-token-too-short", S(*RUN, "--frames", "2", "-o", "http://127.0.0.1:0?token=short"), TOKEN_ERR
+    ),
+    Case(
+        "preview-token-bad-characters",
+        S(*RUN, "--frames", "2", "-o", "http://127.0.0.1:0", "--preview-token", "has spaces in it!"),
+        TOKEN_ERR,
+    ),
+    Case(
+        "preview-token-without-preview",
+        S(*RUN, "--frames", "2", "-o", "null", "--preview-token", "abcdefghijklmnop"),
+        "goes with a browser preview",
+    ),
+    Case(
+        "preview-two-different-tokens",
+        S(
+            *RUN,
+            "--frames",
+            "2",
+            "-o",
+            "http://127.0.0.1:0?token=abcdefghijklmnop",
+            "--preview-token",
+            "qrstuvwxyzabcdef",
+        ),
+        "another token",
+    ),
 ]
 
 
@@ -574,12 +1080,21 @@ def outcome(case: Case, code: int, text: str, crashed: bool, env: Env, previous:
         "false_success": code == 0 and case.code != 0,
         "error_lines": len(errors),
         "message_ok": (len(errors) == 1 and case.message in errors[0]) if case.code else not errors,
-        "verb_ok": not case.verb or (len(errors) == 1 and errors[0].startswith(f"error: cannot {case.verb} ")),
+        "verb_ok": not case.verb
+        or (len(errors) == 1 and errors[0].startswith(f"error: cannot {case.verb} ")),
         "warnings_ok": all(sum(phrase in line for line in warnings) == 1 for phrase in case.warn),
-        "raw_lines": [line for line in lines if RAW_LINE.search(line) and not line.startswith(("error: ", "warning: "))],
+        "raw_lines": [
+            line for line in lines if RAW_LINE.search(line) and not line.startswith(("error: ", "warning: "))
+        ],
         "done_line": case.code != 0 and any(line.startswith(DONE_LINES) for line in lines),
-        "destroyed": [n for n, data in previous.items() if not (env.out / n).is_file() or (env.out / n).read_bytes() != data],
-        "leftovers": sorted(p.name for p in env.out.iterdir() if ".partial" in p.name or ".recording." in p.name),
+        "destroyed": [
+            n
+            for n, data in previous.items()
+            if not (env.out / n).is_file() or (env.out / n).read_bytes() != data
+        ],
+        "leftovers": sorted(
+            p.name for p in env.out.iterdir() if ".partial" in p.name or ".recording." in p.name
+        ),
         "text": text[-600:],
     }
 
@@ -599,7 +1114,9 @@ def invoke(case: Case, env: Env) -> tuple[int, str, bool]:
     code += "from edgestyle.cli import main; sys.argv = ['edgestyle', *sys.argv[1:]]; main()"
     command = [sys.executable, "-c", code, *argv]
     if case.shell is not None:  # the command's own exit code, whatever the rest of the pipe did
-        line = case.shell.format(cmd=shlex.join(command), **{k: shlex.quote(str(v)) for k, v in env.media.items()})
+        line = case.shell.format(
+            cmd=shlex.join(command), **{k: shlex.quote(str(v)) for k, v in env.media.items()}
+        )
         command = ["bash", "-c", line + "; exit ${PIPESTATUS[0]}"]
     preexec = _drop_dac if case.no_dac and os.geteuid() == 0 else None
     if preexec is not None and not CAN_DROP_DAC:
@@ -627,7 +1144,9 @@ def _can_drop_dac() -> bool:
     probe.chmod(0)
     try:
         code = "import sys\ntry:\n open(sys.argv[1]).read()\nexcept PermissionError:\n sys.exit(3)"
-        proc = subprocess.run([sys.executable, "-c", code, str(probe)], preexec_fn=_drop_dac, capture_output=True)
+        proc = subprocess.run(
+            [sys.executable, "-c", code, str(probe)], preexec_fn=_drop_dac, capture_output=True
+        )
         return proc.returncode == 3
     except (OSError, subprocess.SubprocessError):
         return False
@@ -705,7 +1224,9 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     )
 
 
-def _wait_for(folder: Path, marker: str, proc: subprocess.Popen, timeout: float = 60, any_size: bool = False) -> None:
+def _wait_for(
+    folder: Path, marker: str, proc: subprocess.Popen, timeout: float = 60, any_size: bool = False
+) -> None:
     """Until a temporary file with ``marker`` in its name exists (and has data unless ``any_size``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
@@ -721,7 +1242,9 @@ def hidden_temporaries(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_a_signal_stops_stylize_with_nothing_written_and_the_previous_file_kept(tmp_path, media, signum, code):
+def test_a_signal_stops_stylize_with_nothing_written_and_the_previous_file_kept(
+    tmp_path, media, signum, code
+):
     (tmp_path / "keep.mp4").write_bytes(b"previous" * 100)
     proc = _start(["stylize", str(media["big"]), "-m", str(DEV_MODEL), "-o", "keep.mp4"], tmp_path)
     _wait_for(tmp_path, ".partial", proc, any_size=True)
@@ -752,7 +1275,9 @@ def test_sigkill_during_stylize_leaves_a_partial_that_the_next_write_sweeps(tmp_
     assert hidden_temporaries(tmp_path)  # a dead process cannot clean up after itself
     alive = tmp_path / f".b.{os.getpid()}@{_host()}.abcdefgh.partial.mp4"  # a live writer's file
     alive.write_bytes(b"in progress")
-    result = CliRunner().invoke(app, ["stylize", str(media["clip"]), "-m", str(DEV_MODEL), "-o", str(tmp_path / "c.mp4")])
+    result = CliRunner().invoke(
+        app, ["stylize", str(media["clip"]), "-m", str(DEV_MODEL), "-o", str(tmp_path / "c.mp4")]
+    )
     assert result.exit_code == 0, result.output
     assert hidden_temporaries(tmp_path) == [alive.name] and not (tmp_path / "a.mp4").exists()
 
@@ -788,7 +1313,9 @@ def test_sigkill_during_a_recording_is_recovered_playable_by_the_next_command(tm
     time.sleep(2.5)  # a few one-second fragments
     proc.kill()
     proc.communicate(timeout=30)
-    result = CliRunner().invoke(app, ["stylize", str(media["clip"]), "-m", str(DEV_MODEL), "-o", str(tmp_path / "c.mp4")])
+    result = CliRunner().invoke(
+        app, ["stylize", str(media["clip"]), "-m", str(DEV_MODEL), "-o", str(tmp_path / "c.mp4")]
+    )
     assert result.exit_code == 0 and "recovered a recording" in result.output, result.output
     (recovered,) = tmp_path.glob("rec.recovered-*.mp4")
     assert len(list(read_frames(recovered))) >= 30 and not hidden_temporaries(tmp_path)
@@ -845,7 +1372,9 @@ def test_a_style_picture_still_being_copied_is_taken_only_once_complete(tmp_path
     folder = tmp_path / "styles"
     folder.mkdir()
     shutil.copy(media["pic_png"], folder / "a.png")
-    run = Cli("run", "test://?size=64x48&fps=20", "-m", str(CODE_MODEL), "-o", "null", "--style-dir", str(folder))
+    run = Cli(
+        "run", "test://?size=64x48&fps=20", "-m", str(CODE_MODEL), "-o", "null", "--style-dir", str(folder)
+    )
     try:
         run.wait_for(lambda line: line.startswith("style: a.png (first"))
         data = media["pic"].read_bytes()
@@ -865,10 +1394,14 @@ def test_a_style_picture_still_being_copied_is_taken_only_once_complete(tmp_path
     lines = text.splitlines()
     ok = {
         "taken_after_copy": taken >= finished,
-        "b_once_no_warning": [line for line in lines if "b.jpg" in line and line.startswith(("style:", "warning:"))]
+        "b_once_no_warning": [
+            line for line in lines if "b.jpg" in line and line.startswith(("style:", "warning:"))
+        ]
         == ["style: b.jpg (new file)"],
         "c_one_warning": [line for line in lines if "c.jpg" in line]
-        == [f"warning: skipped style image {folder / 'c.jpg'}: cannot decode it: truncated JPEG (it ends before its end marker)"],
+        == [
+            f"warning: skipped style image {folder / 'c.jpg'}: cannot decode it: truncated JPEG (it ends before its end marker)"
+        ],
     }
     record("style-dir-picture-mid-copy", code, text, **ok)
     assert code == 143 and "Traceback" not in text, text
@@ -880,7 +1413,9 @@ def port_of(preview_line: str) -> int:
     return int(re.search(r"http://[^ ]*?:(\d+)/", preview_line)[1])
 
 
-def http_get(port: int, path: str, headers: dict[str, str] | None = None, body: bool = True) -> tuple[int, bytes]:
+def http_get(
+    port: int, path: str, headers: dict[str, str] | None = None, body: bool = True
+) -> tuple[int, bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", path, headers=headers or {})
     response = conn.getresponse()
@@ -919,7 +1454,8 @@ def test_the_preview_off_loopback_warns_and_wants_its_token_on_every_path():
     ok = {
         "all_403": set(forbidden.values()) == {403},
         "no_encoder_work": no_encoding,
-        "right_token_works": (page_code, bearer_code, stream_code) == (200, 200, 200) and b"--edgestyle-frame" in stream,
+        "right_token_works": (page_code, bearer_code, stream_code) == (200, 200, 200)
+        and b"--edgestyle-frame" in stream,
         "page_links_carry_token": f'src="stream?token={token}"'.encode() in page,
         "warning_names_address": f"0.0.0.0:{port}" in warning and "ssh -L" in warning,
         "token_printed_once": text.count(token) == 1,
@@ -934,13 +1470,18 @@ def test_the_preview_on_loopback_stays_open_unless_given_a_token():
     locked = Cli("run", "test://?size=64x48&fps=30", "-m", str(DEV_MODEL), "-o", "http://127.0.0.1:0",
                  "--preview-token", "a-token-of-our-own")  # fmt: skip
     try:
-        ports = [port_of(run.wait_for(lambda line: line.startswith("preview: "))[1]) for run in (open_run, locked)]
+        ports = [
+            port_of(run.wait_for(lambda line: line.startswith("preview: "))[1]) for run in (open_run, locked)
+        ]
         codes = [http_get(ports[0], "/status")[0], http_get(ports[1], "/status")[0],
                  http_get(ports[1], "/status?token=a-token-of-our-own")[0]]  # fmt: skip
     finally:
         exits = [open_run.stop(), locked.stop()]
     text = open_run.text + "\n" + locked.text
-    ok = {"open_200_locked_403_then_200": codes == [200, 403, 200], "no_warning_on_loopback": "warning:" not in text}
+    ok = {
+        "open_200_locked_403_then_200": codes == [200, 403, 200],
+        "no_warning_on_loopback": "warning:" not in text,
+    }
     record("preview-loopback-open-unless-token", max(exits), text, **ok)
     assert exits == [143, 143] and all(ok.values()), (codes, text)
 

@@ -145,7 +145,10 @@ def test_deployment_form_is_the_same_function(overrides) -> None:
     inputs = {
         "frame": rng.random((1, 32, 32, 3), np.float32),
         "style": rng.normal(size=(1, 4)).astype(np.float32),
-        **{k: rng.uniform(-1, 1, v.shape).astype(np.float32) for k, v in zero_states(config, 1, 32, 32).items()},
+        **{
+            k: rng.uniform(-1, 1, v.shape).astype(np.float32)
+            for k, v in zero_states(config, 1, 32, 32).items()
+        },
     }
     want, got = model(inputs), deployed(inputs)
     for key in want:
@@ -177,6 +180,8 @@ def test_activation_noise_only_in_training() -> None:
     assert np.array_equal(still[0], still[1]) and np.abs(noisy - still[0]).mean() > 1e-4
     deployed = deployment_generator(model, config, 32, 32, state_deadband=0.0)
     assert not [layer for layer in deployed.layers if type(layer).__name__.startswith("Noisy")]
-    assert [v.path for v in model.weights] == [v.path for v in build_generator(tiny_config(head="paint")).weights]
+    assert [v.path for v in model.weights] == [
+        v.path for v in build_generator(tiny_config(head="paint")).weights
+    ]
     np.testing.assert_allclose(np.asarray(deployed(inputs)["stylized"]), still[0], atol=2e-5)
     assert config.architecture() == tiny_config(head="paint").architecture()  # resumes either way

@@ -29,7 +29,11 @@ def _train(data: Path, out: Path, steps: int) -> list[str]:
 
 
 def _checkpoints(out: Path) -> list[int]:
-    return sorted(int(m.group(1)) for p in (out / "checkpoints").glob("ckpt-*.index") if (m := re.search(r"ckpt-(\d+)", p.name)))
+    return sorted(
+        int(m.group(1))
+        for p in (out / "checkpoints").glob("ckpt-*.index")
+        if (m := re.search(r"ckpt-(\d+)", p.name))
+    )
 
 
 @pytest.mark.slow
@@ -43,7 +47,9 @@ def test_sigkill_loses_at_most_one_interval_and_the_run_resumes(tmp_path) -> Non
     proc = subprocess.Popen(_train(data, out, 100000), env=env, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240
-        while time.monotonic() < deadline and (not (out / "checkpoints").is_dir() or max(_checkpoints(out), default=0) < 2 * EVERY):
+        while time.monotonic() < deadline and (
+            not (out / "checkpoints").is_dir() or max(_checkpoints(out), default=0) < 2 * EVERY
+        ):
             assert proc.poll() is None, proc.stderr.read()
             time.sleep(0.2)
         seen = max(_checkpoints(out))
@@ -56,7 +62,9 @@ def test_sigkill_loses_at_most_one_interval_and_the_run_resumes(tmp_path) -> Non
     assert newest >= seen
     assert not (out / "edgestyle.json").exists()  # a killed run leaves no model that looks complete
 
-    resumed = subprocess.run(_train(data, out, newest + 2), env=env, capture_output=True, text=True, timeout=240)
+    resumed = subprocess.run(
+        _train(data, out, newest + 2), env=env, capture_output=True, text=True, timeout=240
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming from step {newest}" in resumed.stderr  # nothing older than the newest checkpoint
     assert f"trained steps {newest}..{newest + 2}" in resumed.stdout + resumed.stderr

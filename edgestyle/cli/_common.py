@@ -112,9 +112,11 @@ def one_line_errors(func: F) -> F:
         except Exception as exc:
             if _received:  # the interrupt surfaced as another exception
                 raise stopped(_received[-1]) from None
-            problem = BrokenPipe("cannot write to stdout: the reader closed the pipe") if isinstance(
-                exc, BrokenPipeError
-            ) else user_error(exc)
+            problem = (
+                BrokenPipe("cannot write to stdout: the reader closed the pipe")
+                if isinstance(exc, BrokenPipeError)
+                else user_error(exc)
+            )
             if problem is None:
                 raise
             if isinstance(problem, BrokenPipe):

@@ -33,9 +33,15 @@ def _style_choice(style: str | None, blend: str | None, style_image: str | None 
     from edgestyle.runtime.style_code import StylePicture
     from edgestyle.runtime.stylizer import parse_blend
 
-    given = [flag for flag, value in (("--style", style), ("--blend", blend), ("--style-image", style_image)) if value]
+    given = [
+        flag
+        for flag, value in (("--style", style), ("--blend", blend), ("--style-image", style_image))
+        if value
+    ]
     if len(given) > 1:
-        raise EdgestyleError(f"give one of --style, --blend, --style-image, not both {given[0]} and {given[1]}")
+        raise EdgestyleError(
+            f"give one of --style, --blend, --style-image, not both {given[0]} and {given[1]}"
+        )
     if style_image:
         return StylePicture(Path(style_image))
     return parse_blend(blend) if blend else style
@@ -76,7 +82,9 @@ def _style_dir_options(folder, every, fade, choice, cycle_styles) -> dict:
                 raise EdgestyleError(f"{flag} goes with --style-dir")
         return {}
     if choice is not None or cycle_styles is not None:
-        raise EdgestyleError("--style-dir picks the styles itself: leave out --style, --blend, --style-image and --cycle-styles")
+        raise EdgestyleError(
+            "--style-dir picks the styles itself: leave out --style, --blend, --style-image and --cycle-styles"
+        )
     seconds = parse_duration(every, "--style-every", "10s, 90 or 2m")
     check_number(seconds, "--style-every", 0.1, 86400, note=" (seconds)")
     check_number(fade, "--style-fade", 0, 60, note=" (seconds)")
@@ -173,7 +181,9 @@ def run(
     check_number(cycle_styles, "--cycle-styles", 0, 86400, low_inclusive=False, note=" (seconds per style)")
     choice = _style_choice(style, blend, style_image)
     folder_options = _style_dir_options(style_dir, style_every, style_fade, choice, cycle_styles)
-    wanted_size = check_frame_size(parse_size(size, "--size"), "--size", LIVE_BYTES_PER_PIXEL) if size else None
+    wanted_size = (
+        check_frame_size(parse_size(size, "--size"), "--size", LIVE_BYTES_PER_PIXEL) if size else None
+    )
     profile = (
         load_profile(device) if device else BoardProfile(name="default", camera_uri="test://", sink="hdmi")
     )
@@ -194,7 +204,9 @@ def run(
         from edgestyle.runtime.style_dir import StyleCycler
 
         tour = StyleCycler(stylizer, style_dir, log=info, **folder_options)
-    capture_size = wanted_size or (stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size))
+    capture_size = wanted_size or (
+        stylizer.input_size if uri.startswith("picam") else tuple(profile.camera_size)
+    )
     shown = ", ".join(redact(s) for s in sink_uris)  # a token is shown once, by the preview itself
     info(f"{uri} -> {model_path.name} ({stylizer.input_size[0]}x{stylizer.input_size[1]}) -> {shown}")
     frame_source, sink = _open_ends(uri, sink_uris, capture_size, profile.camera_fps, loop, preview_token)
@@ -259,7 +271,9 @@ def _open_ends(uri: str, sink_uris: list[str], capture_size, fps: float, loop: b
 
     frame_source = open_source(uri, size=capture_size, fps=fps, loop=loop, log=info)
     try:
-        return frame_source, open_sinks(sink_uris, fps=frame_source.fps, log=info, preview_token=preview_token)
+        return frame_source, open_sinks(
+            sink_uris, fps=frame_source.fps, log=info, preview_token=preview_token
+        )
     except BaseException:
         frame_source.close()
         raise

@@ -22,7 +22,10 @@ from edgestyle.errors import EdgestyleError
 
 
 def convert_saved_model(
-    saved_model: Path, precision: str, samples: list[dict[str, Any]] | None = None, tighten_ranges: bool = True
+    saved_model: Path,
+    precision: str,
+    samples: list[dict[str, Any]] | None = None,
+    tighten_ranges: bool = True,
 ) -> bytes:
     """.tflite bytes of ``saved_model`` at ``precision`` (``int8`` needs calibration ``samples``;
     ``tighten_ranges``: activation ranges of least error, :mod:`edgestyle.conversion.ranges`)."""
@@ -68,7 +71,9 @@ def _quantize_with_tight_ranges(converter: Any, samples: list[dict[str, Any]]) -
 
     converter._experimental_calibrate_only = True  # the documented hook of tf.lite's quantization debugger
     calibrated = bytes(converter.convert())
-    return bytes(mlir_quantize(tighten(calibrated, samples), input_data_type=tf.float32, output_data_type=tf.float32))
+    return bytes(
+        mlir_quantize(tighten(calibrated, samples), input_data_type=tf.float32, output_data_type=tf.float32)
+    )
 
 
 _OP = re.compile(r"'(tfl?\.[A-Za-z0-9_]+)' op")

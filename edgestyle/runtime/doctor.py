@@ -128,7 +128,9 @@ def _styles(report: Report, models: list[Path]) -> None:
     try:
         report.add("styles", "style predictor", f"{find_predictor()} (--style-image, --style-dir)", True)
     except EdgestyleError:
-        report.add("styles", "style predictor", "not installed: models/style_predict/ (no --style-image)", False)
+        report.add(
+            "styles", "style predictor", "not installed: models/style_predict/ (no --style-image)", False
+        )
     for name, model in [*shipped_models(), *((str(m), m) for m in models)]:
         report.add("styles", name, *describe_style_input(model))
 

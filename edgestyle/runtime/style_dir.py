@@ -57,7 +57,12 @@ class StyleFolder:
     stat'ed (a symlink loop) is listed among :meth:`strays` with what it is.
     """
 
-    def __init__(self, path: str | os.PathLike, settle: float = SETTLE_SECONDS, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        settle: float = SETTLE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.path = Path(path)
         if not self.path.is_dir():
             raise EdgestyleError(f"style folder not found: {self.path}")

@@ -309,7 +309,9 @@ def parse_blend(text: str) -> dict[str, float]:
     if not weights:
         raise EdgestyleError("empty --blend: expected NAME=WEIGHT pairs, e.g. a=0.5,b=0.5")
     for name, weight in weights.items():  # nan, inf, 1e308 and negative weights would paint garbage
-        check_number(weight, f"--blend weight of {name!r}", 0, MAX_BLEND_WEIGHT, note=" (they are normalized)")
+        check_number(
+            weight, f"--blend weight of {name!r}", 0, MAX_BLEND_WEIGHT, note=" (they are normalized)"
+        )
     if sum(weights.values()) <= 0:
         raise EdgestyleError("--blend weights must add up to more than 0, e.g. a=0.5,b=0.5")
     return weights

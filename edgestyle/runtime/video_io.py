@@ -262,14 +262,18 @@ class VideoFileWriter:
         try:
             self._encoder.close()  # the reserve leaves room for the index
             if plays_to_the_end(self._tmp, self.frames_written):
-                self.recovered = recovered_name(self.path.parent, self.path.stem, self.path.suffix, time.time())
+                self.recovered = recovered_name(
+                    self.path.parent, self.path.stem, self.path.suffix, time.time()
+                )
                 os.replace(self._tmp, self.recovered)
         except (OSError, EdgestyleError):
             pass
         self._discard()
         if self.recovered is None:
             raise error
-        raise EdgestyleError(f"{error}; the {self.frames_written} frames recorded so far are in {self.recovered}")
+        raise EdgestyleError(
+            f"{error}; the {self.frames_written} frames recorded so far are in {self.recovered}"
+        )
 
     def _failure(self) -> EdgestyleError:
         """Why the finished file does not play: a full disk, the file-size limit, or the encoder."""

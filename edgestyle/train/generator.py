@@ -18,9 +18,9 @@ coupled input/forget gate so the cell is a convex mix too), so int8 ranges can b
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
 from collections.abc import Callable
 from contextvars import ContextVar
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 import keras
@@ -159,7 +159,9 @@ def _joined_sepconv(
         joined = layers.Concatenate(name=concat_name)(parts)
         dw = layers.DepthwiseConv2D(3, padding="same", name=dw_name)(joined)
         return [_noisy(layers.Conv2D)(ch, 1, activation=act, name=name)(dw) for name, ch, act in outputs]
-    dws = [layers.DepthwiseConv2D(3, padding="same", name=f"{dw_name}{PART}{k}")(p) for k, p in enumerate(parts)]
+    dws = [
+        layers.DepthwiseConv2D(3, padding="same", name=f"{dw_name}{PART}{k}")(p) for k, p in enumerate(parts)
+    ]
     return [_summed(dws, name, ch, act, kernel=1) for name, ch, act in outputs]
 
 
@@ -217,7 +219,9 @@ def _film(x, style, channels: int, name: str):
     beta = layers.Dense(channels, kernel_initializer="zeros", name=f"{name}_shift")(style)
     gamma = layers.Reshape((1, 1, channels), name=f"{name}_scale_4d")(gamma)
     beta = layers.Reshape((1, 1, channels), name=f"{name}_shift_4d")(beta)
-    return _noisy(layers.Add)(name=f"{name}_shifted")([layers.Multiply(name=f"{name}_scaled")([x, gamma]), beta])
+    return _noisy(layers.Add)(name=f"{name}_shifted")(
+        [layers.Multiply(name=f"{name}_scaled")([x, gamma]), beta]
+    )
 
 
 def _res_block(x, style, channels: int, name: str):

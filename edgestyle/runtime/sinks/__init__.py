@@ -65,7 +65,10 @@ def open_sink(
 
 
 def open_sinks(
-    uris: list[str], fps: float = 30.0, log: Callable[[str], None] | None = None, preview_token: str | None = None
+    uris: list[str],
+    fps: float = 30.0,
+    log: Callable[[str], None] | None = None,
+    preview_token: str | None = None,
 ) -> FrameSink:
     """One sink, or a :class:`TeeSink` of several; already-opened ones are closed if a later one fails."""
     opened: list[FrameSink] = []

@@ -165,7 +165,9 @@ class HttpPreviewSink(FrameSink):
         if self.token is None:
             say(f"preview: {self.url} (stream at /stream, JSON at /status)")
         else:  # the only line that shows the token
-            say(f"preview: {self.url}?token={self.token} (stream at /stream, JSON at /status; each needs the token)")
+            say(
+                f"preview: {self.url}?token={self.token} (stream at /stream, JSON at /status; each needs the token)"
+            )
         if not is_loopback(self.host):
             say(open_network_warning(self.host, self.port))
 
