@@ -272,6 +272,21 @@ def test_config_file_and_overrides(tmp_path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "override, listed",
+    [
+        ("weights.bogus=1", "weights has: l1, l2, lowpass"),
+        ("generator.depth=3", "generator has: base_channels, cell"),
+        ("wieghts.l1=1", "the config has sections: generator, weights"),
+        ("bogus=1", "the top level has: clip_len, crop"),
+    ],
+)
+def test_an_unknown_override_lists_the_keys_it_could_have_meant(override, listed) -> None:
+    with pytest.raises(EdgestyleError, match="unknown config") as caught:
+        load_config(None, [override])
+    assert listed in str(caught.value) and "\n" not in str(caught.value)
+
+
 @pytest.mark.slow
 def test_sigterm_stops_cleanly_with_a_checkpoint_and_a_model_dir(train_data, tmp_path) -> None:
     import signal

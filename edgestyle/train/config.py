@@ -144,17 +144,35 @@ def set_field(config: TrainConfig, dotted: str, value: Any) -> None:
     """Set ``section.key`` (or ``key``) on the config tree, with one clear error for unknown names."""
     target: Any = config
     parts = dotted.split(".")
-    for part in parts[:-1]:
-        if not is_dataclass(target) or part not in {f.name for f in fields(target)}:
-            raise EdgestyleError(f"unknown config section {part!r} in {dotted!r}")
+    for depth, part in enumerate(parts[:-1]):
+        if not is_dataclass(target) or part not in _sections(target):
+            where = ".".join(parts[:depth]) or "the config"
+            raise EdgestyleError(
+                f"unknown config section {part!r} in {dotted!r}; {where} has sections: "
+                f"{', '.join(_sections(target)) if is_dataclass(target) else 'none'}"
+            )
         target = getattr(target, part)
     key = parts[-1]
     if not is_dataclass(target) or key not in {f.name for f in fields(target)}:
-        raise EdgestyleError(f"unknown config field {dotted!r}")
+        section = ".".join(parts[:-1])
+        keys = (
+            [f.name for f in fields(target) if f.name not in _sections(target)]
+            if is_dataclass(target)
+            else []
+        )
+        more = f" (sections: {', '.join(_sections(target))})" if not section and _sections(target) else ""
+        raise EdgestyleError(
+            f"unknown config field {dotted!r}; {section or 'the top level'} has: {', '.join(keys)}{more}"
+        )
     try:
         setattr(target, key, _coerce(value, getattr(target, key)) if isinstance(value, str) else value)
     except ValueError:
         raise EdgestyleError(f"bad value {value!r} for {dotted}") from None
+
+
+def _sections(node: Any) -> list[str]:
+    """Names of the nested dataclass sections of ``node`` (``generator``, ``weights``)."""
+    return [f.name for f in fields(node) if is_dataclass(getattr(node, f.name))]
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
