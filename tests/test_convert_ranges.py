@@ -24,3 +24,12 @@ def test_outliers_no_longer_set_the_step() -> None:
 def test_a_range_that_is_used_is_kept() -> None:
     values = np.random.default_rng(1).uniform(0.0, 6.0, 50_000)  # a ReLU6 that fills its range
     assert best_range(values, 0.0, 6.0) == (0.0, 6.0)
+
+
+def test_values_a_following_relu6_clamps_anyway_may_be_clipped() -> None:
+    """FiLM: x * gamma spans +-60, but the ADD(+beta) with a fused ReLU6 after it keeps only 0..6."""
+    values = np.random.default_rng(2).uniform(-60.0, 60.0, 50_000)
+    plain = best_range(values, -60.0, 60.0)
+    low, high = best_range(values, -60.0, 60.0, then=(np.zeros_like(values), 0.0, 6.0))
+    assert plain == (-60.0, 60.0)  # on its own every value counts
+    assert 6.0 <= high <= 8.0 and low >= -8.0

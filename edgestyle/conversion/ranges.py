@@ -23,16 +23,31 @@ VALUES_PER_SAMPLE = 4096  # values kept per tensor and sample (a spread subset; 
 LEVELS = 255
 
 
-def best_range(values: np.ndarray, low: float, high: float) -> tuple[float, float]:
-    """The shrunk [low, high] with the least clipping plus rounding mean squared error."""
+def best_range(
+    values: np.ndarray, low: float, high: float, then: tuple[np.ndarray, float, float] | None = None
+) -> tuple[float, float]:
+    """The shrunk [low, high] with the least clipping plus rounding mean squared error.
+
+    ``then`` = (addend, lo, hi): the error is measured after the consumer, ``clip(v + addend, lo,
+    hi)`` (an ADD with a fused ReLU6 or ReLU, e.g. FiLM's shift): values it clamps anyway may be
+    clipped here, and rounding only counts where the consumer passes it on.
+    """
     best, best_error = (low, high), np.inf
+    if then is not None:
+        addend, out_lo, out_hi = then
+        exact = np.clip(values + addend, out_lo, out_hi)
+        passed = float(np.mean((values + addend > out_lo) & (values + addend < out_hi)))
     for shrink in SHRINK:
         lo, hi = low * shrink, high * shrink
         step = (hi - lo) / LEVELS
         if step <= 0:
             return low, high
         clipped = np.clip(values, lo, hi)
-        error = float(np.mean((clipped - values) ** 2)) + step * step / 12.0
+        if then is None:
+            error = float(np.mean((clipped - values) ** 2)) + step * step / 12.0
+        else:
+            error = float(np.mean((np.clip(clipped + addend, out_lo, out_hi) - exact) ** 2))
+            error += passed * step * step / 12.0
         if error < best_error:
             best, best_error = (lo, hi), error
     return best
@@ -54,19 +69,56 @@ def tighten(calibrated: bytes, samples: list[dict[str, np.ndarray]], sample_limi
         and tensor.quantization.min is not None
         and len(tensor.quantization.min) == 1
     ]
-    values = _activations(calibrated, samples, ranged, sample_limit)
+    clamps = _clamping_adds(schema, model, graph, ranged)
+    values, addends = _activations(calibrated, samples, ranged, clamps, sample_limit)
     for index in ranged:
         q = graph.tensors[index].quantization
         if index in values:
-            low, high = best_range(values[index], float(q.min[0]), float(q.max[0]))
+            then = (addends[index], *clamps[index][1:]) if index in addends else None
+            low, high = best_range(values[index], float(q.min[0]), float(q.max[0]), then)
             q.min, q.max = [low], [high]
     return _pack(schema, model)
 
 
+def _clamping_adds(
+    schema: Any, model: Any, graph: Any, tensors: list[int]
+) -> dict[int, tuple[int, float, float]]:
+    """tensor -> (the other input, clamp low, clamp high) where the tensor's only consumer is an
+    ADD with a fused ReLU6 / ReLU / ReLU_N1_TO_1."""
+    bounds = {
+        schema.ActivationFunctionType.RELU6: (0.0, 6.0),
+        schema.ActivationFunctionType.RELU: (0.0, np.inf),
+        schema.ActivationFunctionType.RELU_N1_TO_1: (-1.0, 1.0),
+    }
+    consumers: dict[int, list[Any]] = {}
+    for op in graph.operators:
+        for i in op.inputs:
+            consumers.setdefault(int(i), []).append(op)
+    out = {}
+    for index in tensors:
+        ops = consumers.get(index, [])
+        if len(ops) != 1 or len(ops[0].inputs) != 2:
+            continue
+        op = ops[0]
+        code = model.operatorCodes[op.opcodeIndex]
+        if max(code.builtinCode, code.deprecatedBuiltinCode) != schema.BuiltinOperator.ADD:
+            continue
+        activation = getattr(op.builtinOptions, "fusedActivationFunction", None)
+        if activation in bounds:
+            other = next(int(i) for i in op.inputs if int(i) != index)
+            out[index] = (other, *bounds[activation])
+    return out
+
+
 def _activations(
-    model: bytes, samples: list[dict[str, np.ndarray]], indices: list[int], sample_limit: int
-) -> dict[int, np.ndarray]:
-    """A spread subset of each tensor's values over evenly spaced ``samples``."""
+    model: bytes,
+    samples: list[dict[str, np.ndarray]],
+    indices: list[int],
+    clamps: dict[int, tuple[int, float, float]],
+    sample_limit: int,
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """A spread subset of each tensor's values over evenly spaced ``samples``, and for the
+    tensors in ``clamps`` the consumer's other input at the same elements (broadcast)."""
     from edgestyle.runtime.backends.tflite import interpreter_backend
 
     _, interpreter_class, _ = interpreter_backend()
@@ -76,18 +128,28 @@ def _activations(
     picks = np.linspace(0, len(samples) - 1, min(sample_limit, len(samples))).round().astype(int)
     rng = np.random.default_rng(0)
     collected: dict[int, list[np.ndarray]] = {index: [] for index in indices}
+    added: dict[int, list[np.ndarray]] = {index: [] for index in clamps}
     for pick in picks:
         runner(**samples[pick])
         for index in indices:
             try:
-                flat = interpreter.get_tensor(index).reshape(-1)
+                tensor = interpreter.get_tensor(index)
             except ValueError:  # a tensor the runtime does not keep (folded or in-place)
                 continue
-            if flat.dtype != np.float32 or flat.size == 0:
+            if tensor.dtype != np.float32 or tensor.size == 0:
                 continue
+            flat = tensor.reshape(-1)
             take = rng.choice(flat.size, VALUES_PER_SAMPLE) if flat.size > VALUES_PER_SAMPLE else slice(None)
+            if index in clamps:
+                try:
+                    other = np.broadcast_to(interpreter.get_tensor(clamps[index][0]), tensor.shape)
+                except ValueError:
+                    continue
+                added[index].append(other.reshape(-1)[take].astype(np.float32))
             collected[index].append(flat[take].astype(np.float32))
-    return {index: np.concatenate(parts) for index, parts in collected.items() if parts}
+    values = {index: np.concatenate(parts) for index, parts in collected.items() if parts}
+    addends = {index: np.concatenate(parts) for index, parts in added.items() if parts}
+    return values, addends
 
 
 def _pack(schema: Any, model: Any) -> bytes:

@@ -129,8 +129,10 @@ def save_model_dir(
     )
     with atomic_dir(target) as tmp:
         model.save(tmp / KERAS_FILE)
-        if export_saved_model:
-            _export_saved_model(model, tmp / SAVED_MODEL_DIR)
+        if export_saved_model:  # what the converter exports: the int8-friendly deployment form
+            from edgestyle.train.generator import deployment_generator
+
+            _export_saved_model(deployment_generator(model, config), tmp / SAVED_MODEL_DIR)
         (tmp / META_FILE).write_text(json.dumps(meta, indent=2))
         for kept in KEPT_DIRS:
             if (target / kept).is_dir():
