@@ -46,7 +46,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--anchors", type=Path, default=SHARED / "anchors", help="Magenta anchors folder")
     parser.add_argument("--model", type=Path, default=None, help="a code-conditioned int8 .tflite at 384x384")
-    parser.add_argument("--untrained", action="store_true", help="time the untrained stand-in even if one ships")
+    parser.add_argument(
+        "--untrained", action="store_true", help="time the untrained stand-in even if one ships"
+    )
     parser.add_argument("--picture", type=Path, default=SHARED / "styles" / "starry_night_van_gogh.jpg")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
@@ -98,7 +100,9 @@ def untrained_student() -> Path:
     return Path(result.paths["cpu-int8"])
 
 
-def time_round_robin(calls: dict[str, Callable[[], object]], runs: int, warmup: int) -> dict[str, list[float]]:
+def time_round_robin(
+    calls: dict[str, Callable[[], object]], runs: int, warmup: int
+) -> dict[str, list[float]]:
     """Seconds of each call per round, the calls taken in turn within each round."""
     for _ in range(warmup):
         for call in calls.values():
@@ -113,7 +117,13 @@ def time_round_robin(calls: dict[str, Callable[[], object]], runs: int, warmup: 
 
 
 def time_one_setting(
-    student: Path, magenta: Path, picture: np.ndarray, frames: list[np.ndarray], threads: int, runs: int, warmup: int
+    student: Path,
+    magenta: Path,
+    picture: np.ndarray,
+    frames: list[np.ndarray],
+    threads: int,
+    runs: int,
+    warmup: int,
 ) -> dict[str, list[float]]:
     """Predictor, student, student + predictor and Magenta's transfer network, each with ``threads``."""
     from edgestyle.runtime.style_code import StylePredictor
@@ -148,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         student, what = student_model(args.model, args.untrained)
     except ImportError:
-        print("skipped: no code-conditioned default model and no TensorFlow (train extra) to build the stand-in")
+        print(
+            "skipped: no code-conditioned default model and no TensorFlow (train extra) to build the stand-in"
+        )
         return 0
 
     from edgestyle.atomic import write_text_atomic

@@ -41,7 +41,9 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 FPS = 30.0
 INTERVAL_MS = 1000.0 / FPS
-STATS = re.compile(r"inference (?P<infer>[\d.]+) ms .* latency (?P<latency>\d+) ms .* \| (?P<frames>\d+) frames")
+STATS = re.compile(
+    r"inference (?P<infer>[\d.]+) ms .* latency (?P<latency>\d+) ms .* \| (?P<frames>\d+) frames"
+)
 VIEWERS = r"""
 import json, os, socket, sys, threading, time
 import cv2, numpy as np
@@ -119,7 +121,9 @@ def run_phase(viewers: int | None, args: argparse.Namespace) -> dict:
            f"test://?size={args.size}&fps={FPS:g}&stamp=1", "--side-by-side", "-o", sink]  # fmt: skip
     if args.model:
         cmd += ["-m", str(args.model)]
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        cmd, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
+    )
     lines: list[tuple[float, str]] = []
     url = threading.Event()
     found: list[str] = []
@@ -141,7 +145,9 @@ def run_phase(viewers: int | None, args: argparse.Namespace) -> dict:
             raise SystemExit(f"the preview did not start: {lines}")
         host, port = found[0].removeprefix("http://").rstrip("/").split(":")
         client_args = [host, port, str(viewers), str(args.idle), str(args.seconds), str(args.warmup)]
-        clients = subprocess.Popen([sys.executable, "-c", VIEWERS, *client_args], stdout=subprocess.PIPE, text=True)
+        clients = subprocess.Popen(
+            [sys.executable, "-c", VIEWERS, *client_args], stdout=subprocess.PIPE, text=True
+        )
     rss: list[tuple[float, float]] = []
     while time.monotonic() - started < args.seconds and proc.poll() is None:
         value = rss_mib(proc.pid)
@@ -224,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
             ", ".join(f"{v:.1f}" for v in r.get("viewer_fps", [])) or "-",
         ])  # fmt: skip
     http = [r for r in runs if r["sink"] != "null"]
-    worst_above = max((r["age_mean_ms"] - r["inference_ms"]) / INTERVAL_MS for r in http) if http else float("nan")
+    worst_above = (
+        max((r["age_mean_ms"] - r["inference_ms"]) / INTERVAL_MS for r in http) if http else float("nan")
+    )
     worst_rss = max(r["rss_growth"] for r in runs)
     text = "\n".join(
         [
@@ -235,8 +243,18 @@ def main(argv: list[str] | None = None) -> int:
             f"phases in the order shown; peer = mean of the two `-o null` phases ({peer:.2f} fps).",
             "",
             markdown_table(
-                ["sink", "camera fps", "vs null", "inference ms", "pipeline latency ms", "frame age mean / p50 / p95 ms", "age mean in intervals",
-                 "mean age above inference, intervals", "RSS MiB after warm-up -> end", "viewer fps"],
+                [
+                    "sink",
+                    "camera fps",
+                    "vs null",
+                    "inference ms",
+                    "pipeline latency ms",
+                    "frame age mean / p50 / p95 ms",
+                    "age mean in intervals",
+                    "mean age above inference, intervals",
+                    "RSS MiB after warm-up -> end",
+                    "viewer fps",
+                ],
                 cells,
             ),  # fmt: skip
             "",
@@ -252,7 +270,10 @@ def main(argv: list[str] | None = None) -> int:
     write_text_atomic(args.out / "load_preview.md", text + "\n")
     write_text_atomic(
         args.out / "load_preview.json",
-        json.dumps({"machine": machine_info(), "args": {k: str(v) for k, v in vars(args).items()}, "runs": runs}, indent=2)
+        json.dumps(
+            {"machine": machine_info(), "args": {k: str(v) for k, v in vars(args).items()}, "runs": runs},
+            indent=2,
+        )
         + "\n",
     )
     return 0

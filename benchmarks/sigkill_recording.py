@@ -73,7 +73,9 @@ def main() -> None:
     fps = float(stats[-1].split("fps")[0].split()[-1]) if stats else float("nan")
     print(f"command: {' '.join(command[1:])} (cwd {folder}), SIGKILL after {recorded:.1f} s of recording")
     print(f"last stats line before the kill: {stats[-1].strip() if stats else '-'}")
-    print("| wall time recorded | pipeline fps | hidden file | recovered as | frames decoded | playable up to | decode |")
+    print(
+        "| wall time recorded | pipeline fps | hidden file | recovered as | frames decoded | playable up to | decode |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     print(
         f"| {recorded:.1f} s | {fps:.1f} | {hidden[0].name if hidden else '-'} ({path.stat().st_size / 1e6:.1f} MB) | "
