@@ -9,6 +9,7 @@ field 6; Metadata.name = 0, Metadata.buffer = 1; Buffer.data = 0, Buffer.offset 
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from edgestyle.errors import EdgestyleError
 
@@ -83,7 +84,6 @@ def read_metadata(model_bytes: bytes) -> dict[str, bytes]:
 
 def with_metadata(model_bytes: bytes, name: str, payload: bytes) -> bytes:
     """Return ``model_bytes`` with metadata entry ``name`` set to ``payload`` (host side)."""
-    import flatbuffers
     import numpy as np
     from ai_edge_litert import schema_py_generated as schema
 
@@ -96,7 +96,14 @@ def with_metadata(model_bytes: bytes, name: str, payload: bytes) -> bytes:
     entry.buffer = len(model.buffers) - 1
     kept = [m for m in (model.metadata or []) if _decode(m.name) != name]
     model.metadata = [*kept, entry]
-    builder = flatbuffers.Builder(len(model_bytes) + len(payload) + 1024)
+    return pack_model(model, len(model_bytes) + len(payload) + 1024)
+
+
+def pack_model(model: Any, size_hint: int = 1024) -> bytes:
+    """A ``schema.ModelT`` (the object API of the TFLite schema) back to ``.tflite`` bytes."""
+    import flatbuffers
+
+    builder = flatbuffers.Builder(size_hint)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
 

@@ -141,11 +141,9 @@ class _Graph:
         self.sg.operators = [o for o in self.sg.operators if o is not op]
 
     def to_bytes(self) -> bytes:
-        import flatbuffers
+        from edgestyle.tflite_file import pack_model
 
-        builder = flatbuffers.Builder(1024)
-        builder.Finish(self.model.Pack(builder), file_identifier=b"TFL3")
-        return bytes(builder.Output())
+        return pack_model(self.model)
 
 
 def set_integer_io(

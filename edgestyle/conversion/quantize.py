@@ -25,10 +25,9 @@ def convert_saved_model(
     saved_model: Path,
     precision: str,
     samples: list[dict[str, Any]] | None = None,
-    tighten_ranges: bool = True,
 ) -> bytes:
     """.tflite bytes of ``saved_model`` at ``precision`` (``int8`` needs calibration ``samples``;
-    ``tighten_ranges``: activation ranges of least error, :mod:`edgestyle.conversion.ranges`)."""
+    its activation ranges are those of least error, :mod:`edgestyle.conversion.ranges`)."""
     import tensorflow as tf
 
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
@@ -45,7 +44,7 @@ def convert_saved_model(
         raise EdgestyleError(f"unknown precision {precision!r}")
     try:
         with quiet_native_logs():
-            if precision == "int8" and tighten_ranges:
+            if precision == "int8":
                 model = _quantize_with_tight_ranges(converter, samples)
             else:
                 model = bytes(converter.convert())

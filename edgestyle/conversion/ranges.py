@@ -56,10 +56,10 @@ def best_range(
 def tighten(calibrated: bytes, samples: list[dict[str, np.ndarray]], sample_limit: int = 48) -> bytes:
     """``calibrated`` (the converter's float model with min/max statistics) with each inner
     activation range replaced by :func:`best_range` over up to ``sample_limit`` of ``samples``."""
-    from ai_edge_litert import schema_py_generated as schema
+    from edgestyle.conversion.io_types import _Graph
 
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(calibrated, 0))
-    graph = model.subgraphs[0]
+    g = _Graph(calibrated)
+    graph = g.sg
     boundary = {int(i) for i in graph.inputs} | {int(i) for i in graph.outputs}
     ranged = [
         index
@@ -69,7 +69,7 @@ def tighten(calibrated: bytes, samples: list[dict[str, np.ndarray]], sample_limi
         and tensor.quantization.min is not None
         and len(tensor.quantization.min) == 1
     ]
-    clamps = _clamping_adds(schema, model, graph, ranged)
+    clamps = _clamping_adds(g, ranged)
     values, addends = _activations(calibrated, samples, ranged, clamps, sample_limit)
     for index in ranged:
         q = graph.tensors[index].quantization
@@ -77,32 +77,20 @@ def tighten(calibrated: bytes, samples: list[dict[str, np.ndarray]], sample_limi
             then = (addends[index], *clamps[index][1:]) if index in addends else None
             low, high = best_range(values[index], float(q.min[0]), float(q.max[0]), then)
             q.min, q.max = [low], [high]
-    return _pack(schema, model)
+    return g.to_bytes()
 
 
-def _clamping_adds(
-    schema: Any, model: Any, graph: Any, tensors: list[int]
-) -> dict[int, tuple[int, float, float]]:
+def _clamping_adds(g: Any, tensors: list[int]) -> dict[int, tuple[int, float, float]]:
     """tensor -> (the other input, clamp low, clamp high) where the tensor's only consumer is an
-    ADD with a fused ReLU6 / ReLU / ReLU_N1_TO_1."""
-    bounds = {
-        schema.ActivationFunctionType.RELU6: (0.0, 6.0),
-        schema.ActivationFunctionType.RELU: (0.0, np.inf),
-        schema.ActivationFunctionType.RELU_N1_TO_1: (-1.0, 1.0),
-    }
-    consumers: dict[int, list[Any]] = {}
-    for op in graph.operators:
-        for i in op.inputs:
-            consumers.setdefault(int(i), []).append(op)
+    ADD with a fused ReLU6 / ReLU / ReLU_N1_TO_1 (``g``: an ``io_types._Graph``)."""
+    fused = g.schema.ActivationFunctionType
+    bounds = {fused.RELU6: (0.0, 6.0), fused.RELU: (0.0, np.inf), fused.RELU_N1_TO_1: (-1.0, 1.0)}
     out = {}
     for index in tensors:
-        ops = consumers.get(index, [])
-        if len(ops) != 1 or len(ops[0].inputs) != 2:
+        ops = g.consumers(index)
+        if len(ops) != 1 or len(ops[0].inputs) != 2 or g.op_name(ops[0]) != "ADD":
             continue
         op = ops[0]
-        code = model.operatorCodes[op.opcodeIndex]
-        if max(code.builtinCode, code.deprecatedBuiltinCode) != schema.BuiltinOperator.ADD:
-            continue
         activation = getattr(op.builtinOptions, "fusedActivationFunction", None)
         if activation in bounds:
             other = next(int(i) for i in op.inputs if int(i) != index)
@@ -150,11 +138,3 @@ def _activations(
     values = {index: np.concatenate(parts) for index, parts in collected.items() if parts}
     addends = {index: np.concatenate(parts) for index, parts in added.items() if parts}
     return values, addends
-
-
-def _pack(schema: Any, model: Any) -> bytes:
-    import flatbuffers
-
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())

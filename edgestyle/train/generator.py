@@ -388,7 +388,7 @@ def _build(
             decoded = [(f"dec{i}_pw", config.encoder_channels[i - 1], "relu6")]
             (y,) = _joined_sepconv([y, skips[i]], f"dec{i}_dw", decoded, f"dec{i}_skip", deployment)
         elif deployment:  # the legacy "concat" head
-            y = _joined_conv([y, frame], "to_rgb", 3, "sigmoid", f"dec{i}_skip", deployment)
+            y = _joined_conv([y, skips[i]], "to_rgb", 3, "sigmoid", f"dec{i}_skip", deployment)
         else:
             y = layers.Concatenate(name=f"dec{i}_skip")([y, skips[i]])
             to_rgb = layers.Conv2D(3, 3, padding="same", activation="sigmoid", name="to_rgb")
