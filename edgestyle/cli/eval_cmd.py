@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 from edgestyle.cli._common import DELEGATE_HELP
+from edgestyle.cli.run_cmd import HOLD_HELP
 from edgestyle.teachers import teacher_help
 
 
@@ -66,16 +67,19 @@ def evaluate(
     threads: int = typer.Option(
         None, "--threads", help="CPU threads per interpreter, 1 to 4 per core (default: all cores)."
     ),
+    hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
 ) -> None:
     """Measure flicker (temporal warping error), fidelity to a teacher and a style distance, side by side."""
     from edgestyle.cli._common import info
     from edgestyle.evaluation.evaluate import evaluate_video, rich_progress
     from edgestyle.evaluation.report import eval_table, print_table
     from edgestyle.evaluation.runner import MIN_SIDE
-    from edgestyle.limits import check_threads
+    from edgestyle.limits import check_number, check_threads
+    from edgestyle.runtime.hold import MAX_LEVELS
     from edgestyle.sizes import parse_size
 
     check_threads(threads)
+    check_number(hold, "--hold", 0, MAX_LEVELS)
     report = evaluate_video(
         video,
         model,
@@ -89,6 +93,7 @@ def evaluate(
         delegate=delegate,
         threads=threads,
         progress=rich_progress,
+        hold=hold,
     )
     clip = report["clip"]
     print_table(

@@ -21,6 +21,10 @@ STYLE_HELP = "Style name for multi-style models (see the model's .json)."
 BLEND_HELP = "Mix styles, e.g. starry_night=0.7,udnie=0.3 (weights 0 to 1000, normalized to sum to 1)."
 SIDE_HELP = "Show input | output side by side."
 CUT_HELP = "Scene-cut sensitivity: thumbnail change (0 to 1) that resets the recurrent state; 0 = never."
+HOLD_HELP = (
+    "Output hold in levels, 0 to 32: a shown pixel follows the model only when it moves more than this, "
+    "which hides int8 rounding crawl on flat regions (default: 3 for edgestyle models, 0 for others)."
+)
 STYLE_IMAGE_HELP = (
     "Any picture as the style, for models trained on style codes (`edgestyle doctor` says whether the "
     "model can): the style predictor in models/style_predict/ turns it into a code once, before the first frame."
@@ -47,12 +51,14 @@ def _style_choice(style: str | None, blend: str | None, style_image: str | None 
     return parse_blend(blend) if blend else style
 
 
-def _check_model_options(threads: int | None, scene_cut: float) -> None:
+def _check_model_options(threads: int | None, scene_cut: float, hold: int | None = None) -> None:
     """The options every stylizing command shares, checked before anything loads."""
     from edgestyle.limits import check_number, check_threads
+    from edgestyle.runtime.hold import MAX_LEVELS
 
     check_threads(threads)
     check_number(scene_cut, "--scene-cut", 0.0, 1.0)
+    check_number(hold, "--hold", 0, MAX_LEVELS)
 
 
 def _style_tour(stylizer, seconds: float):
@@ -132,6 +138,7 @@ def run(
     frames: int = typer.Option(None, "--frames", help="Stop after this many frames (1 or more)."),
     loop: bool = typer.Option(False, "--loop", help="Replay a video file or folder forever."),
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
+    hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
     cycle_styles: float = typer.Option(
         None,
         "--cycle-styles",
@@ -175,7 +182,7 @@ def run(
     from edgestyle.runtime.stylizer import Stylizer
     from edgestyle.sizes import parse_size
 
-    _check_model_options(threads, scene_cut)
+    _check_model_options(threads, scene_cut, hold)
     check_number(frames, "--frames", 1, 2**31 - 1, note=" (leave it out to run until stopped)")
     check_number(max_fps, "--max-fps", 0, 1000, low_inclusive=False)
     check_number(cycle_styles, "--cycle-styles", 0, 86400, low_inclusive=False, note=" (seconds per style)")
@@ -198,6 +205,7 @@ def run(
         threads=threads or profile.threads,
         style=choice,
         scene_cut_threshold=scene_cut,
+        hold=hold,
     )
     tour = _style_tour(stylizer, cycle_styles) if cycle_styles is not None else None
     if style_dir:

@@ -23,6 +23,7 @@ from edgestyle.cli.run_cmd import (
     BLEND_HELP,
     CUT_HELP,
     DELEGATE_HELP,
+    HOLD_HELP,
     MODEL_HELP,
     SIDE_HELP,
     STYLE_HELP,
@@ -95,6 +96,7 @@ def stylize(
     style_image: str = typer.Option(None, "--style-image", help=STYLE_IMAGE_HELP),
     side_by_side: bool = typer.Option(False, "--side-by-side", help=SIDE_HELP),
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
+    hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
     x264_preset: str = typer.Option(
         "ultrafast",
         "--x264-preset",
@@ -112,7 +114,7 @@ def stylize(
 
     if x264_preset not in X264_PRESETS:
         raise EdgestyleError(f"unknown --x264-preset {x264_preset!r}: use one of {', '.join(X264_PRESETS)}")
-    _check_model_options(threads, scene_cut)
+    _check_model_options(threads, scene_cut, hold)
     choice = _style_choice(style, blend, style_image)
     job = plan(input, output)
     model_path = resolve_model(model)
@@ -122,6 +124,7 @@ def stylize(
         threads=threads,
         style=choice,
         scene_cut_threshold=scene_cut,
+        hold=hold,
     )
     if verbose():
         info(

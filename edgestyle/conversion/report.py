@@ -174,7 +174,7 @@ def run_clip(
     """
     from edgestyle.runtime.stylizer import Stylizer
 
-    stylizer = Stylizer(path, delegate=delegate, style=style, scene_cut_threshold=None)
+    stylizer = Stylizer(path, delegate=delegate, style=style, scene_cut_threshold=None, hold=0)
     return [stylizer.step(frame) for frame in frames_rgb]
 
 

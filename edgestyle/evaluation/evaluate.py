@@ -87,6 +87,7 @@ def evaluate_video(
     delegate: str = "xnnpack",
     threads: int | None = None,
     progress: Progress | None = None,
+    hold: int | None = None,
 ) -> dict[str, Any]:
     """Run and score everything; returns the report dict (also written to ``out_dir``)."""
     if not models:
@@ -94,7 +95,7 @@ def evaluate_video(
     out = check_output_folder(out_dir)
     read_style_image(style_image)  # fail fast on a wrong path
     specs = [(m, "model") for m in models] + [(float_model, "float"), (teacher, "teacher")]
-    runners, style_image, style_source = _open_runners(specs, style, style_image, delegate, threads)
+    runners, style_image, style_source = _open_runners(specs, style, style_image, delegate, threads, hold)
     style_bgr = read_style_image(style_image)
     size = size or runners[0].native_size
     if size is not None:
@@ -134,6 +135,7 @@ def _open_runners(
     style_image: str | None,
     delegate: str,
     threads: int | None,
+    hold: int | None = None,
 ) -> tuple[list[Runner], str | None, str | None]:
     """Open every model, float reference and teacher before the slow part (a typo costs seconds).
 
@@ -150,7 +152,9 @@ def _open_runners(
         if style_image is None:
             style_image = recorded_style_image(runners, style)
             style_source = "the model's training record" if style_image else None
-        runners.append(open_spec(spec, role, style, style_image, delegate, threads, picture=picture))
+        runners.append(
+            open_spec(spec, role, style, style_image, delegate, threads, picture=picture, hold=hold)
+        )
     if style_image is None:
         style_image = recorded_style_image(runners, style)
         style_source = "the model's training record" if style_image else None

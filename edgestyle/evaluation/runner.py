@@ -109,11 +109,13 @@ def open_tflite(
     delegate: str = "xnnpack",
     threads: int | None = None,
     picture: str | None = None,
+    hold: int | None = None,
 ) -> Runner:
     """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer.
 
     ``picture`` (the user's ``--style-image``) is the style of a model conditioned on style codes,
-    unless ``style`` names one of its styles; other models ignore it.
+    unless ``style`` names one of its styles; other models ignore it. ``hold``: the output hold
+    (None: the runtime's default for the model, as ``stylize`` and ``run`` show it).
     """
     from edgestyle.runtime.backends import open_model
     from edgestyle.runtime.style_code import StylePicture
@@ -132,7 +134,7 @@ def open_tflite(
     chosen = style if contract.style is not None else None
     if takes_pictures and picture and not style:
         chosen = StylePicture(Path(picture))
-    stylizer = Stylizer(path, delegate=delegate, threads=threads, style=chosen)
+    stylizer = Stylizer(path, delegate=delegate, threads=threads, style=chosen, hold=hold)
     return Runner(
         label=label or Path(path).name,
         role=role,
@@ -164,6 +166,7 @@ def open_spec(
     delegate: str = "xnnpack",
     threads: int | None = None,
     picture: str | None = None,
+    hold: int | None = None,
 ) -> Runner:
     """A ``--model``/``--float-model``/``--teacher`` argument (``picture``: see :func:`open_tflite`).
 
@@ -176,14 +179,23 @@ def open_spec(
         raise EdgestyleError(f"model not found: {spec}")
     if role != "teacher":
         if path.is_file() and path.suffix == ".tflite":
-            return open_tflite(path, role, style=style, delegate=delegate, threads=threads, picture=picture)
+            return open_tflite(
+                path, role, style=style, delegate=delegate, threads=threads, picture=picture, hold=hold
+            )
         from edgestyle.runtime.models import models_in_folder, resolve_model
 
         if path.is_dir() and any(p.name.endswith("_int8.tflite") for p in models_in_folder(path)):
             model = resolve_model(path)
             label = f"{path.name}/{model.relative_to(path)}"
             return open_tflite(
-                model, role, label=label, style=style, delegate=delegate, threads=threads, picture=picture
+                model,
+                role,
+                label=label,
+                style=style,
+                delegate=delegate,
+                threads=threads,
+                picture=picture,
+                hold=hold,
             )
     reference = load_reference(spec, style_image)
     return open_rgb_function(reference, getattr(reference, "name", None) or Path(spec).name or spec, role)
@@ -218,6 +230,8 @@ def run_over_clip(runner: Runner, clip: Clip, progress: Progress | None = None) 
     stylizer = runner.stylizer
     if stylizer is not None and runner.ours:
         run.style = stylizer.style_label
+    if stylizer is not None and stylizer.output_hold.levels:
+        run.notes.append(f"output hold {stylizer.output_hold.levels} levels (--hold), as in stylize and run")
     if stylizer is not None and stylizer.stateful and stylizer.resets > 1:
         run.notes.append(f"state reset {stylizer.resets - 1} time(s) on detected scene cuts")
     return run

@@ -28,6 +28,7 @@ from edgestyle.runtime.backends.base import (
     tensor_to_frame,
     to_tensor,
 )
+from edgestyle.runtime.hold import DEFAULT_LEVELS, MAX_LEVELS, OutputHold
 from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
 from edgestyle.runtime.style_code import StylePicture, StylePredictor, code_input, predictor_for
 
@@ -82,7 +83,9 @@ class Stylizer:
     ``style`` is a style name, a blend ``{name: weight}``, a raw style vector (for plain
     models such as Magenta's, whose style bottleneck comes from elsewhere), or a
     :class:`StylePicture` for a model conditioned on style codes. ``scene_cut_threshold``
-    is the thumbnail difference that resets the state (0 or None: never).
+    is the thumbnail difference that resets the state (0 or None: never). ``hold`` is the
+    output hold in levels (:mod:`edgestyle.runtime.hold`); None: 3 for our recurrent models,
+    0 for plain per-frame ones.
     """
 
     def __init__(
@@ -92,7 +95,10 @@ class Stylizer:
         threads: int | None = None,
         style: StyleChoice = None,
         scene_cut_threshold: float | None = DEFAULT_THRESHOLD,
+        hold: int | None = None,
     ):
+        if hold is not None:
+            check_number(hold, "the output hold", 0, MAX_LEVELS)
         self.model = open_model(Path(model_path), delegate=delegate, threads=threads)
         self.contract = load_model_contract(self.model)
         c = self.contract
@@ -102,6 +108,8 @@ class Stylizer:
         self._out_range = tuple(c.frame_output.value_range)
         self._links = [_StateLink(self.model.inputs[s.input], self.model.outputs[s.output]) for s in c.states]
         self.scene_cuts = SceneCutDetector(scene_cut_threshold)
+        ours = bool(self._links) and not c.inferred
+        self.output_hold = OutputHold(hold if hold is not None else DEFAULT_LEVELS if ours else 0)
         self.frames = 0
         self.resets = 0
         self.style_weights: dict[str, float] = {}
@@ -160,6 +168,7 @@ class Stylizer:
         """Start from zero state (a new clip, a source restart, a scene cut)."""
         self._states = [link.zeros() for link in self._links]
         self.scene_cuts.reset()
+        self.output_hold.reset()
         self.resets += 1
 
     @property
@@ -217,7 +226,8 @@ class Stylizer:
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:
         """One model call on an RGB uint8 frame already at the model size; returns RGB uint8.
 
-        Carries the state but does no resizing and no scene-cut check (evaluation uses this).
+        Carries the state and the output hold but does no resizing and no scene-cut check
+        (evaluation uses this).
         """
         w, h = self.input_size
         if frame_rgb.shape != (h, w, 3) or frame_rgb.dtype != np.uint8:
@@ -235,7 +245,8 @@ class Stylizer:
         m.invoke()
         self._states = [link.carry(m.get(link.output.key)) for link in self._links]
         self.frames += 1
-        return tensor_to_frame(m.get(self._frame_out.key)[0], self._frame_out, self._out_range).copy()
+        output = tensor_to_frame(m.get(self._frame_out.key)[0], self._frame_out, self._out_range).copy()
+        return self.output_hold(output)
 
     # -- the three parts of process(), separable so a pipeline can run them in different threads --
     def prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
@@ -261,6 +272,7 @@ class Stylizer:
         # Cuts are judged on the model-sized frame: a 16x16 thumbnail of a 1080p frame costs ~100x more.
         if self._links and self.scene_cuts.is_cut(frame_rgb):
             self._states = [link.zeros() for link in self._links]
+            self.output_hold.reset()
             self.resets += 1
         return self.step(frame_rgb)
 
