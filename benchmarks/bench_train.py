@@ -6,6 +6,7 @@ steps/s, trained frames/s and the ratio to the default configuration measured in
 
     python benchmarks/bench_train.py [--steps 20] [--preview MODEL_DIR --clip FRAMES_DIR]
     python benchmarks/bench_train.py --recipe [--before REV] [--steps 100] [--rounds 2]
+        [--variant runtime.jit=true] [--no-breakdown]
 
 ``--recipe`` times the default recipe itself: the ``edgestyle train`` command of
 ``models/make_default.sh`` (read from the script, so it cannot drift; on ../shared, or generated
@@ -52,7 +53,13 @@ def measure(name: str, overrides: list[str], data: Path, steps: int, warmup: int
     from edgestyle.train.styles import StyleSource
 
     config = load_config(
-        None, [f"max_steps={steps + warmup}", "checkpoint_every=100000", "image_every=0", *overrides]
+        None,
+        [
+            f"schedule.max_steps={steps + warmup}",
+            "schedule.checkpoint_every=100000",
+            "schedule.image_every=0",
+            *overrides,
+        ],
     )
     stamps: list[float] = []
     styles = [StyleSource("cartoon", teacher="cartoon"), StyleSource("paint", teacher="stylization")]
@@ -72,8 +79,8 @@ def measure(name: str, overrides: list[str], data: Path, steps: int, warmup: int
         "gmac": summary["macs_per_frame"] / 1e9,
         "params": summary["params"],
         "steps_per_s": rate,
-        "frames_per_s": rate * config.batch * config.clip_len,
-        "shape": f"{config.batch}x{config.clip_len}x{config.crop}px",
+        "frames_per_s": rate * config.data.batch * config.data.clip_len,
+        "shape": f"{config.data.batch}x{config.data.clip_len}x{config.data.crop}px",
     }
 
 
@@ -86,18 +93,27 @@ def main() -> None:
     parser.add_argument("--recipe", action="store_true", help="time the default recipe (see above)")
     parser.add_argument("--before", default=None, help="with --recipe: a git revision to compare with")
     parser.add_argument("--rounds", type=int, default=2, help="with --recipe: alternating rounds")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help="with --recipe: also time the recipe with this --set (repeatable), e.g. runtime.jit=true",
+    )
+    parser.add_argument("--no-breakdown", action="store_true", help="with --recipe: skip the per-part table")
     args = parser.parse_args()
     if args.recipe:
         from recipe_speed import bench_recipe
 
-        bench_recipe(args.before, max(args.steps, 40), args.rounds, args.warmup)
+        bench_recipe(
+            args.before, max(args.steps, 40), args.rounds, args.warmup, args.variant, not args.no_breakdown
+        )
         return
 
     configs = {
         "default (gru)": [],
-        "lstm": ["generator.cell=lstm"],
-        "state 48": ["generator.state_channels=48"],
-        "tiny": ["generator.base_channels=8", "generator.res_blocks=1"],
+        "lstm": ["model.cell=lstm"],
+        "state 48": ["model.state_channels=48"],
+        "tiny": ["model.base_channels=8", "model.res_blocks=1"],
     }
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

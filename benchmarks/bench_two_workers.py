@@ -32,11 +32,11 @@ CLI = [sys.executable, "-c", "from edgestyle.cli import main; main()"]
 # A tiny generator (5k parameters) on 32 px crops: seconds a step on two shared cores.
 TINY = [
     "--teacher", "cartoon", "--crop", "32", "--batch", "4", "--clip-len", "3", "--base-channels", "8",
-    "--set", "generator.res_blocks=1", "--set", "workers=1", "--set", "max_side=96",
-    "--set", "log_every=1", "--set", "image_every=0", "--quiet",
+    "--set", "model.res_blocks=1", "--set", "runtime.workers=1", "--set", "data.max_side=96",
+    "--set", "schedule.log_every=1", "--set", "schedule.image_every=0", "--quiet",
 ]  # fmt: skip
 # Per-step g_total of two workers against one, same global batch (the same clips): with the input
-# noise off (``--set noise=0``) the runs differ only in float summation order (measured: 7e-4 at
+# noise off (``--set data.noise=0``) the runs differ only in float summation order (measured: 7e-4 at
 # step 20, growing slowly); with it on, each replica draws its own noise and the runs drift apart
 # (0.85 % at most over 20 steps, measured).
 EXACT = 2e-3  # largest relative difference of any step's g_total accepted, noise off
@@ -175,7 +175,7 @@ def failures(record: dict) -> list[dict]:
 def measure(root: Path, steps: int, timeout: float) -> dict:
     """Everything the module docstring lists, as one record."""
     data, cache = make_stills(root / "stills"), root / "cache"
-    runs = {"noise off": compare(root / "exact", data, steps, timeout, "--set", "noise=0")}
+    runs = {"noise off": compare(root / "exact", data, steps, timeout, "--set", "data.noise=0")}
     runs["default noise"] = compare(root / "noisy", data, steps, timeout)
     record = {"steps": steps, "runs": runs}
     if failures(record):

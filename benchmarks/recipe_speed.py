@@ -114,7 +114,18 @@ def worktree(revision: str) -> Path:
     return path
 
 
-def bench_recipe(before: str | None, steps: int, rounds: int, warmup: int) -> None:
+OURS = "this checkout, its recipe"
+
+
+def bench_recipe(
+    before: str | None,
+    steps: int,
+    rounds: int,
+    warmup: int,
+    variants: list[str] | None = None,
+    breakdown: bool = True,
+) -> None:
+    """Time the recipe (and ``before``'s), each ``--set`` variant of it, then the per-part breakdown."""
     if not (SHARED / "data" / "photos").is_dir() or not (SHARED / "anchors").is_dir():
         print(f"skip: the recipe needs {SHARED}/data/photos and {SHARED}/anchors", file=sys.stderr)
         return
@@ -126,7 +137,8 @@ def bench_recipe(before: str | None, steps: int, rounds: int, warmup: int) -> No
         old = worktree(before)
         old_recipe = recipe_arguments(old, SHARED, WORK)
         runs += [(f"{before}, its recipe", old, old_recipe), ("this checkout, that recipe", REPO, old_recipe)]
-    runs.append(("this checkout, its recipe", REPO, ours))
+    runs.append((OURS, REPO, ours))
+    runs += [(f"{OURS} + --set {v}", REPO, [*ours, "--set", v]) for v in variants or []]
     rates: dict[str, list[float]] = {label: [] for label, _, _ in runs}
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(rounds):
@@ -135,7 +147,7 @@ def bench_recipe(before: str | None, steps: int, rounds: int, warmup: int) -> No
                 timing = for_timing(args, Path(tmp) / "run", cache, steps + warmup, [])
                 rates[label].append(train_rate(checkout, timing, Path(tmp) / "run", warmup))
         parts = {}
-        for part, settings in ABLATIONS.items():
+        for part, settings in ABLATIONS.items() if breakdown else ():
             print(f"breakdown: without {part} ...", file=sys.stderr, flush=True)
             timing = for_timing(ours, Path(tmp) / "run", cache, steps + warmup, settings)
             parts[part] = train_rate(REPO, timing, Path(tmp) / "run", warmup)
@@ -159,21 +171,20 @@ def report(rates: dict[str, list[float]], parts: dict[str, float], steps: int, r
         median = statistics.median(rates[label])
         rounds_text = ", ".join(f"{r:.3f}" for r in rates[label])
         lines.append(f"| {label} | {rounds_text} | {median:.3f} | {median / base:.2f}x |")
-    full = statistics.median(rates[labels[-1]])
-    lines += [
-        "",
-        f"Where a step of this checkout's recipe goes ({1 / full * 1000:.0f} ms per step):",
-        "",
-        "| part (switched off) | steps/s without it | its share of a step |",
-        "| --- | --- | --- |",
-    ]
-    for part, rate in parts.items():
-        share = 1 - full / rate
-        lines.append(f"| {part} | {rate:.3f} | {share:.0%} |")
-    lines.append(
-        f"| the rest: main generator pass and gradients, optimizer, data | | "
-        f"{1 - sum(1 - full / r for r in parts.values()):.0%} |"
-    )
+    full = statistics.median(rates[OURS])
+    if parts:
+        lines += [
+            "",
+            f"Where a step of this checkout's recipe goes ({1 / full * 1000:.0f} ms per step):",
+            "",
+            "| part (switched off) | steps/s without it | its share of a step |",
+            "| --- | --- | --- |",
+        ]
+        lines += [f"| {part} | {rate:.3f} | {1 - full / rate:.0%} |" for part, rate in parts.items()]
+        lines.append(
+            f"| the rest: main generator pass and gradients, optimizer, data | | "
+            f"{1 - sum(1 - full / r for r in parts.values()):.0%} |"
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     RESULTS.mkdir(parents=True, exist_ok=True)

@@ -59,7 +59,7 @@ keep_latest_checkpoint() {  # the newest checkpoint of $model into models/defaul
 }
 
 # Photos: Kodak and BSD (the misc/ photos are kept out to pick the model on; the three clips are
-# kept out to evaluate it). EXTRA: more flags for a probe, e.g. EXTRA="--set weights.noise=0".
+# kept out to evaluate it). EXTRA: more flags for a probe, e.g. EXTRA="--set objective.weights.noise=0".
 edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --style "starry=magenta:$A@$S/starry_night_van_gogh.jpg" \
   --style "the_scream=magenta:$A@$S/the_scream_munch.jpg" \
@@ -70,11 +70,12 @@ edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --style "chalk=magenta:$A@$S/woman_in_peasant_dress_chalk.jpg" \
   --style cartoon=cartoon \
   --loss-net "$A/style_predict_quantized_256.tflite" \
-  --set style_codes=true --set style_variants=0 --set teacher_pictures=8 \
-  --set generator.head=paint --set generator.base_channels=24 --set generator.state_channels=48 \
-  --set generator.res_blocks=5 --set generator.activation_noise="${ACT_NOISE:-1.5}" \
-  --set weights.style=20 --set weights.colour=20 --set weights.shift=15 --set weights.temporal=15 \
-  --set weights.l1=10 --set weights.noise="${NOISE:-10}" --set weights.flow="${FLOW:-10}" --set pair_noise_max=0.02 \
+  --set data.style_codes=true --set data.style_variants=0 --set data.teacher_pictures=8 \
+  --set model.head=paint --set model.base_channels=24 --set model.state_channels=48 \
+  --set model.res_blocks=5 --set model.activation_noise="${ACT_NOISE:-1.5}" \
+  --set objective.weights.style=20 --set objective.weights.colour=20 --set objective.weights.shift=15 \
+  --set objective.weights.temporal=15 --set objective.weights.l1=10 --set objective.weights.noise="${NOISE:-10}" \
+  --set objective.weights.flow="${FLOW:-10}" --set objective.pair_noise_max=0.02 \
   --clip-len 3 --max-steps "$STEPS" --time-budget "$BUDGET" --checkpoint-every 100 --seed 0 \
   --out "$model" --cache-dir "$WORK/teacher-cache" ${EXTRA:-}
 [ -n "${KEEP:-}" ] && keep_latest_checkpoint

@@ -60,7 +60,7 @@ def model_dir(tmp_path_factory) -> Path:
     import cv2
 
     from edgestyle.synthetic import moving_scene
-    from edgestyle.train.config import TrainConfig
+    from edgestyle.train.config import config_from_dict
     from edgestyle.train.generator import tiny_config
     from edgestyle.train.run import train_model
     from edgestyle.train.styles import StyleSource
@@ -72,10 +72,11 @@ def model_dir(tmp_path_factory) -> Path:
     # The legacy concat head: after 6 steps its features (not yet the split head's) move the picture
     # enough for the state test below to see the memory in uint8; the split head is converted in
     # the ConvLSTM test and in every runtime test.
-    config = TrainConfig(
-        generator=tiny_config(head="concat"), clip_len=2, crop=32, batch=1, max_steps=6, workers=1, max_side=96,
-        checkpoint_every=1000, log_every=1000, image_every=1000,
-    )  # fmt: skip
+    config = config_from_dict({
+        "model": tiny_config(head="concat"), "data": {"clip_len": 2, "crop": 32, "batch": 1, "max_side": 96},
+        "schedule": {"max_steps": 6, "checkpoint_every": 1000, "log_every": 1000, "image_every": 1000},
+        "runtime": {"workers": 1},
+    })  # fmt: skip
     styles = [StyleSource("a", teacher="cartoon"), StyleSource("b", teacher="stylization")]
     train_model([str(root / "stills")], root / "tiny", styles, config, root / "cache", progress=False)
     return root / "tiny"

@@ -239,7 +239,7 @@ def tf_dirs(tmp_path_factory) -> dict[str, Path]:
 
 
 TRAIN_ARGS = ["--teacher", "cartoon", "--max-steps", "1", "--crop", "32", "--batch", "1", "--clip-len", "2"]
-TRAIN_ARGS += ["--base-channels", "8", "--set", "generator.res_blocks=1", "--set", "workers=1", "--quiet"]
+TRAIN_ARGS += ["--base-channels", "8", "--set", "model.res_blocks=1", "--set", "runtime.workers=1", "--quiet"]
 
 
 # -- one case --------------------------------------------------------------------------------
@@ -525,6 +525,15 @@ AUDIT = [
 ]
 
 OURS = [
+    Case(
+        "hold-negative",
+        S(*STYLIZE, "-o", "{out}/o.mp4", "--hold", "-1"),
+        "--hold must be a number from 0 to 32",
+    ),
+    Case("run-hold-huge", S(*RUN, "-o", "null", "--hold", "300"), "--hold must be a number from 0 to 32"),
+    Case(
+        "eval-hold-huge", S(*EVAL, "-o", "{out}/ev", "--hold", "33"), "--hold must be a number from 0 to 32"
+    ),
     Case(
         "run-missing-camera",
         S("run", "/dev/video96", "-m", "{model}", "-o", "null", "--frames", "2"),

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from edgestyle.cli import app
 from edgestyle.errors import EdgestyleError
 from edgestyle.synthetic import moving_scene
-from edgestyle.train.config import TrainConfig, load_config
+from edgestyle.train.config import TrainConfig, config_from_dict, load_config, set_field
 from edgestyle.train.generator import tiny_config, zero_states
 from edgestyle.train.model_dir import load_generator_config, load_model_dir
 from edgestyle.train.run import train_model
@@ -48,21 +48,18 @@ def train_data(tmp_path_factory) -> Path:
 
 
 def tiny_train_config(**overrides) -> TrainConfig:
-    config = TrainConfig(
-        generator=tiny_config(),
-        clip_len=3,
-        crop=32,
-        batch=4,
-        max_steps=30,
-        lr_g=5e-3,
-        workers=1,
-        checkpoint_every=10,
-        log_every=5,
-        image_every=15,
-        max_side=96,
+    """A tiny run; ``overrides`` by field name (``model=``, ``max_steps=``: old flat names map too)."""
+    config = config_from_dict(
+        {
+            "model": tiny_config(),
+            "data": {"clip_len": 3, "crop": 32, "batch": 4, "max_side": 96},
+            "optimizer": {"lr_g": 5e-3},
+            "schedule": {"max_steps": 30, "checkpoint_every": 10, "log_every": 5, "image_every": 15},
+            "runtime": {"workers": 1},
+        }
     )
     for key, value in overrides.items():
-        setattr(config, key, value)
+        set_field(config, key, value)
     return config
 
 
@@ -131,8 +128,8 @@ TINY_FEATURES = Path(__file__).parent / "data" / "tiny_features.tflite"
 def test_perceptual_mode_with_an_lstm_cell(train_data, tmp_path, network) -> None:
     style = tmp_path / "style.png"
     cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
-    config = tiny_train_config(generator=tiny_config(cell="lstm"), max_steps=2, **network)
-    config.weights.colour = config.weights.shift = 1.0
+    config = tiny_train_config(model=tiny_config(cell="lstm"), max_steps=2, **network)
+    config.objective.weights.colour = config.objective.weights.shift = 1.0
     summary = train_model(
         [str(train_data / "stills")],
         tmp_path / "m",
@@ -155,7 +152,7 @@ def test_code_conditioned_training_with_colour_variants_and_a_filter_style(train
     style = tmp_path / "painting.png"
     cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
     config = tiny_train_config(max_steps=2, loss_net=str(TINY_FEATURES), style_codes=True)
-    config.style_views, config.style_variants, config.teacher_pictures = 3, 2, 2
+    config.data.style_views, config.data.style_variants, config.data.teacher_pictures = 3, 2, 2
     summary = train_model(
         [str(train_data / "stills")],
         tmp_path / "m",
@@ -168,6 +165,8 @@ def test_code_conditioned_training_with_colour_variants_and_a_filter_style(train
     predictor = StylePredictor()
     assert meta["style"]["names"] == ["paint", "cartoon"] and meta["style"]["dim"] == predictor.dim
     assert meta["style"]["code"]["predictor"] == predictor.path.name
+    # the config said style_dim 4 (tiny_config): the code's size replaced it, on the record
+    assert meta["training"]["derived"] == {"model.style_dim": predictor.dim, "model.style_hidden": 32}
     painting_code = predictor.code(cv2.cvtColor(cv2.imread(str(style)), cv2.COLOR_BGR2RGB))
     np.testing.assert_allclose(meta["style"]["vectors"][0], painting_code, rtol=1e-5, atol=1e-5)
     model, _ = load_model_dir(tmp_path / "m")
@@ -235,7 +234,7 @@ def test_mirrored_strategy_over_two_logical_cpus(train_data, tmp_path) -> None:
         (["{data}", "--style-image", "{tmp}/missing.jpg"], "style image not found"),
         (["{data}", "--teacher", "{tmp}/nothere.tflite"], "unknown teacher"),
         (["{data}", "--teacher", "{tmp}/model.onnx"], "unknown teacher file"),
-        (["{data}", "--teacher", "cartoon", "--set", "weights.bogus=1"], "unknown config field"),
+        (["{data}", "--teacher", "cartoon", "--set", "objective.weights.bogus=1"], "unknown config field"),
         (["{data}", "--teacher", "cartoon", "--crop", "30"], "multiple of the stride"),
         (["{data}"], "no style given"),
     ],
@@ -260,25 +259,53 @@ def test_bad_input_is_one_line_and_nonzero_exit(train_data, tmp_path, args, mess
     assert not (tmp_path / "out" / "edgestyle.json").exists()
 
 
-def test_config_file_and_overrides(tmp_path) -> None:
+def test_config_file_in_sections_and_overrides(tmp_path) -> None:
     file = tmp_path / "c.toml"
-    file.write_text('max_steps = 7\n[generator]\ncell = "lstm"\n[weights]\ntemporal = 3.5\n')
-    config = load_config(file, ["weights.temporal=6", "fps=12.5"])
-    assert (config.max_steps, config.generator.cell, config.weights.temporal, config.fps) == (
-        7,
-        "lstm",
-        6.0,
-        12.5,
+    file.write_text(
+        '[schedule]\nmax_steps = 7\n[model]\ncell = "lstm"\n[objective.weights]\ntemporal = 3.5\n'
     )
+    config = load_config(file, ["objective.weights.temporal=6", "data.fps=12.5", "optimizer.lr_g=1e-3"])
+    got = (config.schedule.max_steps, config.model.cell, config.objective.weights.temporal, config.data.fps)
+    assert got == (7, "lstm", 6.0, 12.5) and config.optimizer.lr_g == pytest.approx(1e-3)
+
+
+def test_a_config_from_before_the_sections_is_mapped(tmp_path) -> None:
+    """Old model folders record flat configs (generator, weights, then every other field at the
+    top): ``--config`` reads one through the map, and old ``--set`` names still work."""
+    old = {
+        "generator": {"base_channels": 24, "cell": "gru", "style_dim": 100, "head": "paint"},
+        "weights": {"temporal": 15.0, "flow": 10.0},
+        "clip_len": 3, "max_steps": 16663, "lr_g": 0.002, "jit": False, "loss_net": None, "style_codes": True,
+    }  # fmt: skip
+    folder = tmp_path / "old_model"
+    folder.mkdir()
+    (folder / "edgestyle.json").write_text(
+        json.dumps({"generator": old["generator"], "training": {"config": old}})
+    )
+    config = load_config(folder, ["weights.noise=4", "clip_len=5"])
+    assert (config.model.base_channels, config.model.head, config.objective.weights.temporal) == (
+        24,
+        "paint",
+        15.0,
+    )
+    assert (config.data.clip_len, config.schedule.max_steps, config.data.style_codes) == (5, 16663, True)
+    assert config.objective.weights.noise == 4.0
+    (tmp_path / "gone.json").write_text(json.dumps({"retired_knob": 1}))
+    with pytest.raises(
+        EdgestyleError, match="gone.json: unknown config field 'retired_knob'.*sections: data, model"
+    ):
+        load_config(tmp_path / "gone.json")
 
 
 @pytest.mark.parametrize(
     "override, listed",
     [
-        ("weights.bogus=1", "weights has: l1, l2, lowpass"),
-        ("generator.depth=3", "generator has: base_channels, cell"),
-        ("wieghts.l1=1", "the config has sections: generator, weights"),
-        ("bogus=1", "the top level has: clip_len, crop"),
+        ("objective.weights.bogus=1", "objective.weights has: l1, l2, lowpass"),
+        ("weights.bogus=1", "objective.weights has: l1, l2, lowpass"),
+        ("model.depth=3", "model has: base_channels, cell"),
+        ("data.lr_g=1", "data has: clip_len, crop"),
+        ("wieghts.l1=1", "the config has sections: data, model, objective, optimizer, schedule, runtime"),
+        ("bogus=1", "give section.key, sections: data, model, objective"),
     ],
 )
 def test_an_unknown_override_lists_the_keys_it_could_have_meant(override, listed) -> None:
@@ -312,7 +339,7 @@ def test_sigterm_stops_cleanly_with_a_checkpoint_and_a_model_dir(train_data, tmp
         "--batch",
         "2",
     ]
-    argv += ["--base-channels", "8", "--set", "generator.res_blocks=1", "--set", "workers=1", "--quiet"]
+    argv += ["--base-channels", "8", "--set", "model.res_blocks=1", "--set", "runtime.workers=1", "--quiet"]
     argv += ["--cache-dir", str(tmp_path / "cache")]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 240

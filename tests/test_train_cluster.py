@@ -46,7 +46,7 @@ def lines(result: dict) -> list[str]:
 @pytest.mark.slow
 def test_two_workers_train_like_one_and_the_chief_alone_writes(stills, tmp_path) -> None:
     """Same global batch, input noise off: the per-step losses of two workers are one worker's."""
-    run = bench.compare(tmp_path, stills, STEPS, 300, "--set", "noise=0")
+    run = bench.compare(tmp_path, stills, STEPS, 300, "--set", "data.noise=0")
     chief, other = run["workers"]
     assert chief["rc"] == 0 and other["rc"] == 0 and run["single"]["rc"] == 0, (chief, other, run["single"])
     assert sorted(run["losses_two"]) == list(range(1, STEPS + 1))

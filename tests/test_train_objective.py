@@ -9,7 +9,7 @@ import pytest
 tf = pytest.importorskip("tensorflow")
 
 from edgestyle.train import objective
-from edgestyle.train.config import TrainConfig
+from edgestyle.train.config import config_from_dict
 from edgestyle.train.consistency import sensor_noise, smooth_flow
 from edgestyle.train.data import ClipOptions, clip_signature
 from edgestyle.train.generator import tiny_config
@@ -17,9 +17,15 @@ from edgestyle.train.loop import Trainer
 
 
 def tiny_trainer(tmp_path, **weights) -> Trainer:
-    config = TrainConfig(generator=tiny_config(), clip_len=3, crop=32, batch=2, workers=1, max_side=96)
+    config = config_from_dict(
+        {
+            "model": tiny_config(),
+            "data": {"clip_len": 3, "crop": 32, "batch": 2, "max_side": 96},
+            "runtime": {"workers": 1},
+        }
+    )
     for key, value in weights.items():
-        setattr(config.weights, key, value)
+        setattr(config.objective.weights, key, value)
     return Trainer(config, ["a", "b"], None, tmp_path)
 
 
@@ -28,8 +34,10 @@ def random_batch(trainer: Trainer, seed: int = 0) -> dict[str, tf.Tensor]:
     rng = np.random.default_rng(seed)
     c = trainer.config
     batch = {}
-    for key, (shape, dtype) in clip_signature(ClipOptions(clip_len=c.clip_len, crop=c.crop)).items():
-        full = (c.batch, *shape)
+    for key, (shape, dtype) in clip_signature(
+        ClipOptions(clip_len=c.data.clip_len, crop=c.data.crop)
+    ).items():
+        full = (c.data.batch, *shape)
         if key in ("frames", "targets"):
             batch[key] = tf.constant(rng.random(full), tf.float32)
         elif key == "masks":
@@ -56,12 +64,12 @@ def test_terms_at_weight_zero_are_not_built_and_the_rest_are_reported(tmp_path) 
 
 def test_the_total_is_the_weighted_sum_with_the_stability_ramp(tmp_path) -> None:
     trainer = tiny_trainer(tmp_path, temporal=4.0, l1=2.0)
-    trainer.config.stability_ramp, trainer.config.stability_floor = 100, 0.25
+    trainer.config.schedule.stability_ramp, trainer.config.schedule.stability_floor = 100, 0.25
     values = {"temporal": tf.constant(1.0), "l1": tf.constant(1.0)}
     assert float(trainer.stability_scale()) == pytest.approx(0.25)
-    assert float(objective.weighted_total(values, trainer.config.weights, trainer.stability_scale())) == (
-        pytest.approx(4.0 * 0.25 + 2.0)
-    )
+    assert float(
+        objective.weighted_total(values, trainer.config.objective.weights, trainer.stability_scale())
+    ) == (pytest.approx(4.0 * 0.25 + 2.0))
     trainer.step.assign(50)
     assert float(trainer.stability_scale()) == pytest.approx(0.625)
     trainer.step.assign(400)

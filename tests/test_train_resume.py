@@ -20,7 +20,15 @@ from edgestyle.synthetic import moving_scene  # noqa: E402
 
 EVERY = 5
 TINY = ["--teacher", "cartoon", "--crop", "32", "--batch", "1", "--clip-len", "2", "--base-channels", "8"]
-TINY += ["--set", "generator.res_blocks=1", "--set", "workers=1", "--checkpoint-every", str(EVERY), "--quiet"]
+TINY += [
+    "--set",
+    "model.res_blocks=1",
+    "--set",
+    "runtime.workers=1",
+    "--checkpoint-every",
+    str(EVERY),
+    "--quiet",
+]
 
 
 def _train(data: Path, out: Path, steps: int) -> list[str]:

@@ -35,10 +35,16 @@ def train(
         help="NAME=SPEC, repeatable, for a multi-style model; SPEC is a teacher spec or a style image file.",
     ),
     config_file: Path | None = typer.Option(
-        None, "--config", help="JSON or TOML training config (see docs/training.md)."
+        None,
+        "--config",
+        help="JSON or TOML training config, or a model folder to train like (its recorded config); "
+        "see docs/training.md.",
     ),
     overrides: list[str] = typer.Option(
-        [], "--set", help="Override a config field, e.g. --set weights.temporal=6."
+        [],
+        "--set",
+        help="Override a config field, section.key=value, e.g. --set objective.weights.temporal=6 "
+        "(sections: data, model, objective, optimizer, schedule, runtime; the other flags are shortcuts).",
     ),
     max_steps: int | None = typer.Option(
         None, "--max-steps", help="Train until this many steps in total (resumed runs count)."
@@ -105,32 +111,26 @@ def train(
     except ImportError:
         raise EdgestyleError("training needs TensorFlow: pip install 'edgestyle[train]'") from None
 
-    from edgestyle.train.config import load_config, set_field
+    from edgestyle.train.config import load_config
     from edgestyle.train.run import train_model
     from edgestyle.train.styles import collect_styles
 
-    config = load_config(config_file, overrides)
+    # The dedicated flags are sugar for --set lines, applied after the user's own.
     flags = {
-        "max_steps": max_steps,
-        "batch": batch,
-        "crop": crop,
-        "clip_len": clip_len,
-        "generator.cell": cell,
-        "generator.base_channels": base_channels,
-        "seed": seed,
-        "checkpoint_every": checkpoint_every,
-        "vgg_weights": vgg_weights,
-        "loss_net": loss_net,
-        "time_budget": parse_duration(time_budget),
+        "schedule.max_steps": max_steps,
+        "data.batch": batch,
+        "data.crop": crop,
+        "data.clip_len": clip_len,
+        "model.cell": cell,
+        "model.base_channels": base_channels,
+        "schedule.seed": seed,
+        "schedule.checkpoint_every": checkpoint_every,
+        "objective.vgg_weights": vgg_weights,
+        "objective.loss_net": loss_net,
+        "schedule.time_budget": parse_duration(time_budget),
     }
-    for key, value in flags.items():
-        if value is not None:
-            set_field(config, key, value)
-    try:
-        config.generator.__post_init__()
-    except ValueError as exc:
-        raise EdgestyleError(f"generator config: {exc}") from None
-    config.validate()
+    sugar = [f"{key}={value}" for key, value in flags.items() if value is not None]
+    config = load_config(config_file, [*overrides, *sugar])
     styles = collect_styles(style, teacher, str(style_image) if style_image else None)
     wait = parse_duration(cluster_timeout, "--cluster-timeout", "90s or 5m")
     if not wait:

@@ -53,7 +53,7 @@ def perceptual_pictures(
     ``teacher_pictures`` > 0) some of its teacher's outputs; styles with neither get none."""
     out = dict(pictures)
     for index, target in enumerate(targets):
-        if index not in out and (from_teacher := teacher_pictures(target, config.teacher_pictures)):
+        if index not in out and (from_teacher := teacher_pictures(target, config.data.teacher_pictures)):
             target.perceptual_images = from_teacher
             out[index] = from_teacher
     return out
@@ -67,13 +67,13 @@ def attach_codes(
     ``--style-image`` would compute it on a board (the mean code for a style of several pictures)."""
     from edgestyle.runtime.style_code import StylePredictor
 
-    predictor = StylePredictor(config.predictor)
+    predictor = StylePredictor(config.data.predictor)
     stored = {}
     for index, (name, target) in enumerate(zip(names, targets, strict=True)):
         shown = pictures.get(index) or []
         if not shown:
             raise ValueError(f"style {name} has no picture or teacher output to take a style code from")
-        target.codes = style_codes(predictor, shown, config.style_views, config.seed + index)
+        target.codes = style_codes(predictor, shown, config.data.style_views, config.schedule.seed + index)
         if VARIANT_MARK not in name:
             code = target.codes[0] if len(shown) == 1 else target.codes.mean(axis=0)
             stored[name] = [float(v) for v in code]
@@ -84,7 +84,7 @@ def predictor_info(config: TrainConfig) -> dict[str, Any]:
     """What a code-conditioned model's contract records about the predictor its codes come from."""
     from edgestyle.runtime.style_code import StylePredictor, file_sha256
 
-    predictor = StylePredictor(config.predictor)
+    predictor = StylePredictor(config.data.predictor)
     return {
         "predictor": predictor.path.name,
         "sha256": file_sha256(predictor.path),

@@ -45,7 +45,9 @@ def sensor_noise(shape: tf.Tensor, low: float, high: float) -> tf.Tensor:
 
 def _renoised(ctx: StepContext, clip: tf.Tensor) -> tf.Tensor:
     c = ctx.config
-    return tf.clip_by_value(clip + sensor_noise(tf.shape(clip), c.pair_noise_min, c.pair_noise_max), 0.0, 1.0)
+    return tf.clip_by_value(
+        clip + sensor_noise(tf.shape(clip), c.objective.pair_noise_min, c.objective.pair_noise_max), 0.0, 1.0
+    )
 
 
 def _masked_l1(a: tf.Tensor, b: tf.Tensor, mask: tf.Tensor) -> tf.Tensor:
@@ -70,19 +72,19 @@ def shift_term(ctx: StepContext) -> tf.Tensor:
     itself border output, are left out.
     """
     c = ctx.config
-    stride = c.generator.stride
-    margin = max(stride, min(SHIFT_MARGIN, c.crop // 4 // stride * stride))  # small test crops
+    stride = c.model.stride
+    margin = max(stride, min(SHIFT_MARGIN, c.data.crop // 4 // stride * stride))  # small test crops
     edge = min(SHIFT_EDGE, margin // 2)
-    size = c.crop - margin
+    size = c.data.crop - margin
     dy, dx = tf.unstack(tf.random.uniform([2], 0, margin + 1, tf.int32))
     window = _window(ctx.frames, dy, dx, size)
-    noisy = tf.clip_by_value(window + tf.random.normal(tf.shape(window), stddev=c.noise), 0.0, 1.0)
+    noisy = tf.clip_by_value(window + tf.random.normal(tf.shape(window), stddev=c.data.noise), 0.0, 1.0)
     moved = ctx.trainer.unroll(noisy, ctx.style)
     reference = _window(ctx.out, dy, dx, size)
     rows = tf.range(size) + dy
     cols = tf.range(size) + dx
-    inside_rows = tf.cast((rows >= edge) & (rows < c.crop - edge), tf.float32)
-    inside_cols = tf.cast((cols >= edge) & (cols < c.crop - edge), tf.float32)
+    inside_rows = tf.cast((rows >= edge) & (rows < c.data.crop - edge), tf.float32)
+    inside_cols = tf.cast((cols >= edge) & (cols < c.data.crop - edge), tf.float32)
     mask = inside_rows[:, None, None] * inside_cols[None, :, None]  # [size, size, 1]
     return _masked_l1(moved, reference, mask)
 
@@ -107,17 +109,17 @@ def flow_term(ctx: StepContext) -> tf.Tensor:
     c = ctx.config
     shape = tf.shape(ctx.frames)
     b, t = shape[0], ctx.frames.shape[1]
-    flow = smooth_flow(b, c.crop, c.flow_sigma, c.flow_shift)
+    flow = smooth_flow(b, c.data.crop, c.objective.flow_sigma, c.objective.flow_shift)
     flows = tf.repeat(flow, t, axis=0)  # the same flow for every frame of a clip
 
     def warped(clip):
-        flat = tf.reshape(clip, [-1, c.crop, c.crop, 3])
+        flat = tf.reshape(clip, [-1, c.data.crop, c.data.crop, 3])
         return tf.reshape(warp(flat, flows), shape)
 
     moved = ctx.trainer.unroll(_renoised(ctx, warped(ctx.frames)), ctx.style)
-    grid = tf.range(c.crop, dtype=tf.float32)
+    grid = tf.range(c.data.crop, dtype=tf.float32)
     x = grid[None, None, :] + flow[..., 0]
     y = grid[None, :, None] + flow[..., 1]
-    low, high = float(FLOW_EDGE), float(c.crop - 1 - FLOW_EDGE)
+    low, high = float(FLOW_EDGE), float(c.data.crop - 1 - FLOW_EDGE)
     inside = tf.cast((x >= low) & (x <= high) & (y >= low) & (y <= high), tf.float32)
     return _masked_l1(moved, warped(ctx.out), inside[:, None, :, :, None])

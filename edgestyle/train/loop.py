@@ -92,17 +92,19 @@ def build_extractor(config: TrainConfig):
     """The perceptual loss network the config asks for (VGG16 when ``vgg_weights`` is set)."""
     from edgestyle.train.perceptual import tflite_extractor, vgg_extractor
 
-    if config.vgg_weights:
-        return vgg_extractor(None if config.vgg_weights == "random" else config.vgg_weights)
-    return tflite_extractor(resolve_loss_net(config.loss_net))
+    if config.objective.vgg_weights:
+        return vgg_extractor(
+            None if config.objective.vgg_weights == "random" else config.objective.vgg_weights
+        )
+    return tflite_extractor(resolve_loss_net(config.objective.loss_net))
 
 
 def check_loss_network(config: TrainConfig) -> None:
     """Load the loss network once so a bad file fails before data loading, with one clear line."""
-    if not config.vgg_weights:
+    if not config.objective.vgg_weights:
         from edgestyle.train.lossnet import load_feature_network
 
-        load_feature_network(resolve_loss_net(config.loss_net))
+        load_feature_network(resolve_loss_net(config.objective.loss_net))
 
 
 class Trainer:
@@ -122,14 +124,14 @@ class Trainer:
         self.out_dir = Path(out_dir)
         self.strategy = strategy or tf.distribute.get_strategy()
         self.chief = is_chief(self.strategy)
-        gc = config.generator
-        keras.utils.set_random_seed(config.seed)
+        gc = config.model
+        keras.utils.set_random_seed(config.schedule.seed)
         with self.strategy.scope():
             self.generator = build_generator(gc)
-            self.patch_d = build_patch_discriminator(config.d_channels)
-            self.temporal_d = build_temporal_discriminator(config.clip_len, config.d_channels)
+            self.patch_d = build_patch_discriminator(config.objective.d_channels)
+            self.temporal_d = build_temporal_discriminator(config.data.clip_len, config.objective.d_channels)
             self.style_table = None
-            if gc.style_dim and not config.style_codes:
+            if gc.style_dim and not config.data.style_codes:
                 init = (
                     initial_vectors
                     if initial_vectors is not None
@@ -142,13 +144,13 @@ class Trainer:
                     name="style_vectors",
                 )
                 self.style_table.build((None,))
-            self.opt_g = keras.optimizers.Adam(config.lr_g, beta_1=0.5, beta_2=0.99)
-            self.opt_d = keras.optimizers.Adam(config.lr_d, beta_1=0.5, beta_2=0.99)
+            self.opt_g = keras.optimizers.Adam(config.optimizer.lr_g, beta_1=0.5, beta_2=0.99)
+            self.opt_d = keras.optimizers.Adam(config.optimizer.lr_d, beta_1=0.5, beta_2=0.99)
             self.g_vars = list(self.generator.trainable_variables)
             if self.style_table is not None:
                 self.g_vars += list(self.style_table.trainable_variables)
             # Only discriminators whose G term is on are trained (and get optimizer slots).
-            w = config.weights
+            w = config.objective.weights
             self.d_vars = list(self.patch_d.trainable_variables) if w.gan else []
             self.d_vars += list(self.temporal_d.trainable_variables) if w.temporal_gan else []
             self.opt_g.build(self.g_vars)
@@ -185,19 +187,21 @@ class Trainer:
 
         images = [style_images.get(i) for i in range(len(self.style_names))]
         c = self.config
-        self.perceptual = PerceptualLoss(build_extractor(c), images, c.style_size, c.style_statistic, c.seed)
+        self.perceptual = PerceptualLoss(
+            build_extractor(c), images, c.objective.style_size, c.objective.style_statistic, c.schedule.seed
+        )
 
     # -- one step ----------------------------------------------------------------------------
     def style_input(self, batch: dict[str, tf.Tensor]) -> tf.Tensor | None:
         """The generator's style input for a batch: each clip's style code (code-conditioned
         models), its learned style vector, or None (a single baked-in style)."""
-        if self.config.style_codes:
+        if self.config.data.style_codes:
             return batch["code"]
         return self.style_table(batch["style"]) if self.style_table is not None else None
 
     def unroll(self, frames: tf.Tensor, style: tf.Tensor | None, training: bool = True) -> tf.Tensor:
         """Run the generator frame by frame over clips [B,T,H,W,3] from zero state -> [B,T,H,W,3]."""
-        gc = self.config.generator
+        gc = self.config.model
         shape = tf.shape(frames)
         state_shape = tf.stack([shape[0], shape[2] // gc.stride, shape[3] // gc.stride, gc.trunk_channels])
         states = {key: tf.zeros(state_shape) for key, _ in gc.state_names()}
@@ -216,13 +220,13 @@ class Trainer:
         c = self.config
         replicas = float(self.strategy.num_replicas_in_sync)
         frames = batch["frames"]
-        noisy = tf.clip_by_value(frames + tf.random.normal(tf.shape(frames), stddev=c.noise), 0.0, 1.0)
+        noisy = tf.clip_by_value(frames + tf.random.normal(tf.shape(frames), stddev=c.data.noise), 0.0, 1.0)
         with tf.GradientTape() as tape:
             style = self.style_input(batch)
             out = self.unroll(noisy, style)
             ctx = objective.StepContext(self, batch, frames, noisy, out, style)
             terms = objective.evaluate(ctx, self.terms)
-            g_total = objective.weighted_total(terms, c.weights, self.stability_scale())
+            g_total = objective.weighted_total(terms, c.objective.weights, self.stability_scale())
             scaled = g_total / replicas
         self.opt_g.apply_gradients(zip(tape.gradient(scaled, self.g_vars), self.g_vars, strict=True))
         d_terms = self._discriminator_step(ctx) if self.d_vars else {}
@@ -232,10 +236,10 @@ class Trainer:
         """The schedule's factor on the stability terms: ``stability_floor`` at step 0, rising
         linearly to 1 at ``stability_ramp`` steps (1 throughout when the ramp is 0)."""
         c = self.config
-        if not c.stability_ramp:
+        if not c.schedule.stability_ramp:
             return tf.constant(1.0)
-        progress = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(c.stability_ramp))
-        return c.stability_floor + (1.0 - c.stability_floor) * progress
+        progress = tf.minimum(1.0, tf.cast(self.step, tf.float32) / float(c.schedule.stability_ramp))
+        return c.schedule.stability_floor + (1.0 - c.schedule.stability_floor) * progress
 
     def _discriminator_step(self, ctx: objective.StepContext) -> dict[str, tf.Tensor]:
         """Update the discriminators whose G term is active: real = the clip's targets."""
@@ -243,12 +247,12 @@ class Trainer:
         targets, fake = batch["targets"], tf.stop_gradient(ctx.out)
         values: dict[str, tf.Tensor] = {}
         with tf.GradientTape() as tape:
-            if self.config.weights.gan:
+            if self.config.objective.weights.gan:
                 values["d_spatial"] = losses.d_loss(
                     self.patch_d(ctx.first_and_last(targets), training=True),
                     self.patch_d(ctx.first_and_last(fake), training=True),
                 )
-            if self.config.weights.temporal_gan:
+            if self.config.objective.weights.temporal_gan:
                 t_real = losses.g_loss(self.temporal_d(stack_frames(targets), training=True), batch["stable"])
                 t_fake = tf.reduce_mean(tf.nn.softplus(self.temporal_d(stack_frames(fake), training=True)))
                 values["d_temporal"] = t_real + t_fake
@@ -259,7 +263,7 @@ class Trainer:
     def train_step(self, dist_batch) -> dict[str, float]:
         if self._train_step is None:
 
-            @tf.function(jit_compile=self.config.jit or None)
+            @tf.function(jit_compile=self.config.runtime.jit or None)
             def step(batch):
                 per_replica = self.strategy.run(self._replica_step, args=(batch,))
                 return {
@@ -349,10 +353,12 @@ class Trainer:
         last: dict[str, float] = {}
         history: list[dict[str, float]] = []
         reason = "max_steps"
-        bar = Progress("train", c.max_steps, "steps", every=30.0, initial=start, enabled=progress).__enter__()
+        bar = Progress(
+            "train", c.schedule.max_steps, "steps", every=30.0, initial=start, enabled=progress
+        ).__enter__()
         saved_at = start
         try:
-            while int(self.step.numpy()) < c.max_steps:
+            while int(self.step.numpy()) < c.schedule.max_steps:
                 batch = next(iterator)
                 last = self.train_step(batch)
                 step = int(self.step.numpy())
@@ -361,7 +367,7 @@ class Trainer:
                     saved_at = step
                 if on_step:
                     on_step(step, last)
-                if c.time_budget and self._budget_spent(t0):
+                if c.schedule.time_budget and self._budget_spent(t0):
                     reason = "time_budget"
                     break
         except KeyboardInterrupt as exc:
@@ -390,7 +396,7 @@ class Trainer:
 
     def _budget_spent(self, t0: float) -> bool:
         """The time budget is spent here, or on any other worker: all stop after the same step."""
-        spent = time.monotonic() - t0 >= self.config.time_budget
+        spent = time.monotonic() - t0 >= self.config.schedule.time_budget
         return any_worker(self.strategy, spent) if workers_in(self.strategy) > 1 else spent
 
     def _record_step(self, step: int, losses: dict[str, float], batch, writer, bar) -> bool:
@@ -398,13 +404,13 @@ class Trainer:
         c = self.config
         bar.update(1)
         bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items() if k != "g_total"})
-        if step % c.log_every == 0 or step == 1:
+        if step % c.schedule.log_every == 0 or step == 1:
             with writer.as_default(step=step):
                 for k, v in losses.items():
                     tf.summary.scalar(f"loss/{k}", v)
-        if c.image_every and step % c.image_every == 0:
+        if c.schedule.image_every and step % c.schedule.image_every == 0:
             self._log_images(writer, batch, step)
-        if step % c.checkpoint_every == 0:
+        if step % c.schedule.checkpoint_every == 0:
             self.save_checkpoint()
             return True
         return False
@@ -431,4 +437,4 @@ class Trainer:
         out = self.unroll(first["frames"], self.style_input(first), training=False)
         strip = tf.concat([batch["frames"][0], batch["targets"][0], out[0]], axis=2)  # T rows of 3 panels
         with writer.as_default(step=step):
-            tf.summary.image("clip/input_target_output", strip, max_outputs=self.config.clip_len)
+            tf.summary.image("clip/input_target_output", strip, max_outputs=self.config.data.clip_len)

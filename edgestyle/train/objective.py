@@ -51,7 +51,7 @@ class StepContext:
 
     def first_and_last(self, clip: tf.Tensor) -> tf.Tensor:
         """[2B,H,W,6]: the first and last frame of every clip beside its input, for D(y | x)."""
-        last = self.config.clip_len - 1
+        last = self.config.data.clip_len - 1
         x = tf.concat([self.frames[:, 0], self.frames[:, last]], 0)
         y = tf.concat([clip[:, 0], clip[:, last]], 0)
         return tf.concat([x, y], -1)
@@ -71,8 +71,8 @@ def _l2(ctx: StepContext) -> tf.Tensor:
 
 
 def _lowpass(ctx: StepContext) -> tf.Tensor:
-    crop = ctx.config.crop
-    per_frame = tf.repeat(ctx.guided, ctx.config.clip_len)
+    crop = ctx.config.data.crop
+    per_frame = tf.repeat(ctx.guided, ctx.config.data.clip_len)
     return losses.l1(lowpass(ctx.out, crop), lowpass(ctx.batch["targets"], crop), per_frame)
 
 
@@ -81,7 +81,7 @@ def _temporal(ctx: StepContext) -> tf.Tensor:
 
 
 def _tv(ctx: StepContext) -> tf.Tensor:
-    crop = ctx.config.crop
+    crop = ctx.config.data.crop
     return losses.tv_loss(tf.reshape(ctx.out, [-1, crop, crop, 3]))
 
 
@@ -120,13 +120,15 @@ def perceptual_frames(clip_len: int, count: int) -> list[int]:
 def _perceptual(ctx: StepContext) -> dict[str, tf.Tensor]:
     """content, style and colour on the loss network, for the frames that get them."""
     c, batch = ctx.config, ctx.batch
-    picked = perceptual_frames(c.clip_len, c.perceptual_frames)
+    picked = perceptual_frames(c.data.clip_len, c.objective.perceptual_frames)
     n = len(picked)
-    m = perceptual_margin(c.crop, c.generator.stride)
-    flat = [-1, c.crop - 2 * m, c.crop - 2 * m, 3]
+    m = perceptual_margin(c.data.crop, c.model.stride)
+    flat = [-1, c.data.crop - 2 * m, c.data.crop - 2 * m, 3]
 
     def interior(clip):
-        return tf.reshape(tf.gather(clip, picked, axis=1)[:, :, m : c.crop - m, m : c.crop - m], flat)
+        return tf.reshape(
+            tf.gather(clip, picked, axis=1)[:, :, m : c.data.crop - m, m : c.data.crop - m], flat
+        )
 
     return ctx.trainer.perceptual.terms(
         interior(ctx.out),
@@ -165,7 +167,7 @@ STABILITY_TERMS = frozenset({"temporal", "shift", "noise", "flow"})
 
 def active_terms(trainer: Trainer) -> list[Term]:
     """The table's entries that this run computes: available, and with a weight other than 0."""
-    weights = trainer.config.weights
+    weights = trainer.config.objective.weights
     return [
         term
         for term in TERMS

@@ -93,10 +93,12 @@ def train_model(
     from edgestyle.train.loop import Trainer, make_strategy
     from edgestyle.train.macs import generator_cost
 
-    out, pictures = _check_request(out, styles, config)
-    styles, pictures = with_colour_variants(styles, pictures, config.style_variants, config.seed)
+    out, pictures, (derived, notes) = _check_request(out, styles, config)
+    styles, pictures = with_colour_variants(
+        styles, pictures, config.data.style_variants, config.schedule.seed
+    )
     names = [s.name for s in styles]
-    identity = {"generator": config.generator.architecture(), "styles": names, "clip_len": config.clip_len}
+    identity = {"generator": config.model.architecture(), "styles": names, "clip_len": config.data.clip_len}
     leader = _leads(strategy)
     if leader:  # the other workers neither read nor write the checkpoints
         _check_resume(out, identity, fresh)
@@ -105,26 +107,28 @@ def train_model(
     _check_replicas(config, distribution)
     teachers = {i: load_teacher(s.teacher, s.style_image) for i, s in enumerate(styles) if s.teacher}
 
-    min_side = int(config.crop * 1.25) + 1
-    options = DataOptions(max_side=config.max_side, fps=config.fps)
+    min_side = int(config.data.crop * 1.25) + 1
+    options = DataOptions(max_side=config.data.max_side, fps=config.data.fps)
     with _bar(0, "reading data", progress) as bar:
         sources = load_sources(data, options, min_side, progress=bar.update)
     _say(f"data: {sources.summary()}")
     cache = Path(cache_dir) if cache_dir else default_cache_dir()
     targets = _style_targets(
-        styles, teachers, pictures, sources, cache, (config.max_side, min_side), progress
+        styles, teachers, pictures, sources, cache, (config.data.max_side, min_side), progress
     )
     pictures = perceptual_pictures(pictures, targets, config)
-    codes = attach_codes(names, targets, pictures, config) if config.style_codes else None
+    codes = attach_codes(names, targets, pictures, config) if config.data.style_codes else None
     sampler = _clip_sampler(sources, targets, config)
-    vectors = None if config.style_codes else _initial_style_vectors(styles, teachers, config)
+    vectors = None if config.data.style_codes else _initial_style_vectors(styles, teachers, config)
     if leader:
         _record_run(out, identity)
 
-    macs, params = generator_cost(config.generator)
+    macs, params = generator_cost(config.model)
     _say(
-        f"generator: {macs / 1e9:.3f} GMAC per 384x384 frame, {params:,} parameters, cell {config.generator.cell}"
+        f"generator: {macs / 1e9:.3f} GMAC per 384x384 frame, {params:,} parameters, cell {config.model.cell}"
     )
+    for note in notes:
+        _say(f"derived: {note}")
     trainer = Trainer(config, names, vectors, out, distribution, style_images=pictures)
     if trainer.chief:  # room for two kept checkpoints and one being written, plus the model directory's swap
         check_free_space(out, 3 * trainer.checkpoint_bytes() + 16 * params, out / "checkpoints")
@@ -132,16 +136,18 @@ def train_model(
     if start:
         _say(f"resuming from step {start} ({out / 'checkpoints'})")
     _say(
-        f"training to step {config.max_steps} on {trainer.strategy.num_replicas_in_sync} replica(s), batch {config.batch} x {config.clip_len} frames of {config.crop}px"
+        f"training to step {config.schedule.max_steps} on {trainer.strategy.num_replicas_in_sync} replica(s), batch {config.data.batch} x {config.data.clip_len} frames of {config.data.crop}px"
     )
 
     def dataset_fn(ctx):
-        return make_dataset(sampler, config.seed, config.batch, config.workers, ctx, start_step=start)
+        return make_dataset(
+            sampler, config.schedule.seed, config.data.batch, config.runtime.workers, ctx, start_step=start
+        )
 
     summary = trainer.fit(dataset_fn, on_step=on_step, progress=progress)
     history = summary.pop("history")
     if trainer.chief:
-        _save(out, trainer, config, summary, (data, sources), styles, teachers, codes)
+        _save(out, trainer, config, summary, (data, sources), styles, teachers, codes, derived)
     summary["history"] = history
     summary["macs_per_frame"], summary["params"] = macs, params
     summary["chief"] = trainer.chief
@@ -163,21 +169,21 @@ def _check_replicas(config: TrainConfig, distribution) -> None:
     from edgestyle.train.tf_config import read_tf_config
 
     replicas, workers = distribution.num_replicas_in_sync, workers_in(distribution)
-    if config.batch % replicas:
+    if config.data.batch % replicas:
         raise EdgestyleError(
-            f"--batch {config.batch} does not split over {replicas} replicas ({workers} worker(s)): "
+            f"--batch {config.data.batch} does not split over {replicas} replicas ({workers} worker(s)): "
             f"use a multiple of {replicas}"
         )
     if workers > 1:
         cluster = read_tf_config()
         _say(
-            f"cluster: {cluster.describe()}, {replicas} replicas, {config.batch // replicas} clips each per step"
+            f"cluster: {cluster.describe()}, {replicas} replicas, {config.data.batch // replicas} clips each per step"
         )
 
 
 def _check_request(
     out: str | os.PathLike, styles: list[StyleSource], config: TrainConfig
-) -> tuple[Path, dict[int, list[Any]]]:
+) -> tuple[Path, dict[int, list[Any]], tuple[dict[str, Any], list[str]]]:
     """Everything the user can get wrong, before minutes of data loading: ``out`` as a Path, and
     each style's picture read by the runtime's checked reader (missing, not a picture, tiny, huge)."""
     from edgestyle.atomic import check_parent_exists
@@ -190,19 +196,38 @@ def _check_request(
         raise EdgestyleError(f"--out {out} exists and is not a directory")
     check_output_folder(out)  # read-only or full: say so before minutes of data loading
     config.validate()
-    if config.style_codes:  # the style input is the predictor's code, whatever the number of styles
-        from edgestyle.runtime.style_code import StylePredictor
-
-        config.generator.style_dim = StylePredictor(config.predictor).dim
-        config.generator.style_hidden = config.generator.style_hidden or 32
-    elif len(styles) == 1:
-        config.generator.style_dim = 0  # one style: bake it in, no style input
+    derived = derive(config, len(styles))  # printed once everything is checked (bad input: one line)
     pictures = {i: [read_style_picture(s.style_image)] for i, s in enumerate(styles) if s.style_image}
     if pictures:
         from edgestyle.train.loop import check_loss_network
 
         check_loss_network(config)
-    return out, pictures
+    return out, pictures, derived
+
+
+def derive(config: TrainConfig, n_styles: int) -> tuple[dict[str, Any], list[str]]:
+    """Set the model fields that follow from the rest; returns them and a line on each.
+
+    With style codes the style input is the predictor's code; one style without codes is baked
+    in (no style input). Each derived value is printed (with the value it replaces) once the
+    inputs are checked, and recorded as ``derived`` in the model folder's training record, so
+    nothing changes silently.
+    """
+    derived: dict[str, Any] = {}
+    notes: list[str] = []
+    if config.data.style_codes:
+        from edgestyle.runtime.style_code import StylePredictor
+
+        derived["style_dim"] = StylePredictor(config.data.predictor).dim
+        derived["style_hidden"] = config.model.style_hidden or 32
+    elif n_styles == 1:
+        derived["style_dim"] = 0
+    for key, value in derived.items():
+        given = getattr(config.model, key)
+        why = "the style predictor's code" if config.data.style_codes else "one style: baked in"
+        notes.append(f"model.{key} = {value} ({why}{f'; the config said {given}' if given != value else ''})")
+        setattr(config.model, key, value)
+    return {f"model.{key}": value for key, value in derived.items()}, notes
 
 
 def _style_targets(
@@ -244,11 +269,11 @@ def _clip_sampler(sources, targets: list[Any], config: TrainConfig):
     from edgestyle.train.flow import MotionRange
 
     options = ClipOptions(
-        clip_len=config.clip_len,
-        crop=config.crop,
-        video_fraction=config.video_fraction,
+        clip_len=config.data.clip_len,
+        crop=config.data.crop,
+        video_fraction=config.data.video_fraction,
         motion=MotionRange(),
-        min_zoom=config.min_zoom,
+        min_zoom=config.data.min_zoom,
     )
     return ClipSampler(sources, targets, options)
 
@@ -257,14 +282,14 @@ def _initial_style_vectors(styles: list[StyleSource], teachers, config: TrainCon
     """Starting style vectors from the teachers' style features; None for a one-style model."""
     from edgestyle.train.styles import initial_vectors
 
-    if not config.generator.style_dim:
+    if not config.model.style_dim:
         return None
     features = [getattr(teachers.get(i), "style_features", None) for i in range(len(styles))]
-    return initial_vectors(features, config.generator.style_dim, config.seed)
+    return initial_vectors(features, config.model.style_dim, config.schedule.seed)
 
 
 def _save(
-    out: Path, trainer, config: TrainConfig, summary, data_and_sources, styles, teachers, codes
+    out: Path, trainer, config: TrainConfig, summary, data_and_sources, styles, teachers, codes, derived
 ) -> None:
     """The model directory: generator, style table (learned vectors or codes), config and
     provenance of the run; colour variants are training material, not named styles."""
@@ -276,6 +301,7 @@ def _save(
     named = [s for s in styles if VARIANT_MARK not in s.name]
     info = {
         "config": config.to_dict(),
+        "derived": derived,
         "run": summary,
         "data": {"paths": [str(p) for p in data], "summary": sources.summary()},
         "styles": [{"name": s.name, "teacher": s.teacher, "style_image": s.style_image} for s in named],
@@ -288,13 +314,13 @@ def _save(
     save_model_dir(
         out,
         trainer.generator,
-        config.generator,
+        config.model,
         {k: v for k, v in vectors.items() if VARIANT_MARK not in k} if vectors else None,
         info,
         default_style=named[0].name,
         teacher=teacher_info,
-        baked_style=named[0].name if config.generator.style_dim == 0 else None,
-        style_code=predictor_info(config) if config.style_codes else None,
+        baked_style=named[0].name if config.model.style_dim == 0 else None,
+        style_code=predictor_info(config) if config.data.style_codes else None,
     )
 
 
