@@ -73,6 +73,8 @@ def test_a_noisy_still_scene_crawls_less_and_stays_within_the_band():
         assert np.abs(r.astype(int) - h).max() <= DEFAULT_LEVELS
 
     def crawl(frames):
-        return np.mean([np.abs(b.astype(int) - a).mean() for a, b in zip(frames[:-1], frames[1:], strict=True)])
+        return np.mean(
+            [np.abs(b.astype(int) - a).mean() for a, b in zip(frames[:-1], frames[1:], strict=True)]
+        )
 
     assert crawl(raw) > 0 and crawl(held) < 0.5 * crawl(raw)
