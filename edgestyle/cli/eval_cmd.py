@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from edgestyle.cli._common import DELEGATE_HELP
-from edgestyle.cli.run_cmd import HOLD_HELP
+from edgestyle.cli.run_cmd import HOLD_HELP, _check_model_options
 from edgestyle.teachers import teacher_help
 
 
@@ -74,12 +74,9 @@ def evaluate(
     from edgestyle.evaluation.evaluate import evaluate_video, rich_progress
     from edgestyle.evaluation.report import eval_table, print_table
     from edgestyle.evaluation.runner import MIN_SIDE
-    from edgestyle.limits import check_number, check_threads
-    from edgestyle.runtime.hold import MAX_LEVELS
     from edgestyle.sizes import parse_size
 
-    check_threads(threads)
-    check_number(hold, "--hold", 0, MAX_LEVELS)
+    _check_model_options(threads, hold=hold)
     report = evaluate_video(
         video,
         model,

@@ -51,7 +51,9 @@ def _style_choice(style: str | None, blend: str | None, style_image: str | None 
     return parse_blend(blend) if blend else style
 
 
-def _check_model_options(threads: int | None, scene_cut: float, hold: int | None = None) -> None:
+def _check_model_options(
+    threads: int | None, scene_cut: float | None = None, hold: int | None = None
+) -> None:
     """The options every stylizing command shares, checked before anything loads."""
     from edgestyle.limits import check_number, check_threads
     from edgestyle.runtime.hold import MAX_LEVELS

@@ -166,8 +166,12 @@ class Stylizer:
     # -- state and style ----------------------------------------------------------------
     def reset(self) -> None:
         """Start from zero state (a new clip, a source restart, a scene cut)."""
-        self._states = [link.zeros() for link in self._links]
+        self._start_over()
         self.scene_cuts.reset()
+
+    def _start_over(self) -> None:
+        """Zero state and a fresh output hold; a detected cut keeps the detector's last thumbnail."""
+        self._states = [link.zeros() for link in self._links]
         self.output_hold.reset()
         self.resets += 1
 
@@ -271,9 +275,7 @@ class Stylizer:
         """Scene-cut check, then :meth:`step`; frames must come in order (it carries the state)."""
         # Cuts are judged on the model-sized frame: a 16x16 thumbnail of a 1080p frame costs ~100x more.
         if self._links and self.scene_cuts.is_cut(frame_rgb):
-            self._states = [link.zeros() for link in self._links]
-            self.output_hold.reset()
-            self.resets += 1
+            self._start_over()
         return self.step(frame_rgb)
 
     def restore(self, output_rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
