@@ -84,10 +84,6 @@ class ObjectiveConfig:
     perceptual_frames: int = 2  # frames per clip that get the perceptual losses (first and last)
     d_channels: int = 32  # width of both discriminators (the gan and temporal_gan terms)
 
-    def __post_init__(self) -> None:
-        if isinstance(self.weights, dict):
-            self.weights = LossWeights(**self.weights)
-
 
 @dataclass
 class OptimizerConfig:
@@ -139,12 +135,6 @@ class TrainConfig:
     optimizer: OptimizerConfig = field(default_factory=OptimizerConfig)
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
-
-    def __post_init__(self) -> None:
-        for name, kind in SECTIONS.items():
-            value = getattr(self, name)
-            if isinstance(value, dict):
-                setattr(self, name, kind.from_dict(value) if kind is GeneratorConfig else kind(**value))
 
     def validate(self) -> None:
         """Every rule on the config, in one place (one ``error:`` line listing what is wrong)."""
