@@ -535,6 +535,21 @@ OURS = [
         "eval-hold-huge", S(*EVAL, "-o", "{out}/ev", "--hold", "33"), "--hold must be a number from 0 to 32"
     ),
     Case(
+        "stabilize-negative",
+        S(*STYLIZE, "-o", "{out}/o.mp4", "--stabilize", "-0.1"),
+        "--stabilize must be a number from 0 to 0.9",
+    ),
+    Case(
+        "run-stabilize-one",
+        S(*RUN, "-o", "null", "--stabilize", "1"),
+        "--stabilize must be a number from 0 to 0.9",
+    ),
+    Case(
+        "eval-stabilize-nan",
+        S(*EVAL, "-o", "{out}/ev", "--stabilize", "nan"),
+        "--stabilize must be a number from 0 to 0.9",
+    ),
+    Case(
         "run-missing-camera",
         S("run", "/dev/video96", "-m", "{model}", "-o", "null", "--frames", "2"),
         "not found",

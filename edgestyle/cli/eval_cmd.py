@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from edgestyle.cli._common import DELEGATE_HELP
-from edgestyle.cli.run_cmd import HOLD_HELP, _check_model_options
+from edgestyle.cli.run_cmd import HOLD_HELP, STABILIZE_HELP, _check_model_options
 from edgestyle.teachers import teacher_help
 
 
@@ -68,6 +68,7 @@ def evaluate(
         None, "--threads", help="CPU threads per interpreter, 1 to 4 per core (default: all cores)."
     ),
     hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
+    stabilize: float = typer.Option(None, "--stabilize", help=STABILIZE_HELP, show_default=False),
 ) -> None:
     """Measure flicker (temporal warping error), fidelity to a teacher and a style distance, side by side."""
     from edgestyle.cli._common import info
@@ -76,7 +77,7 @@ def evaluate(
     from edgestyle.evaluation.runner import MIN_SIDE
     from edgestyle.sizes import parse_size
 
-    _check_model_options(threads, hold=hold)
+    _check_model_options(threads, hold=hold, stabilize=stabilize)
     report = evaluate_video(
         video,
         model,
@@ -91,6 +92,7 @@ def evaluate(
         threads=threads,
         progress=rich_progress,
         hold=hold,
+        stabilize=stabilize,
     )
     clip = report["clip"]
     print_table(

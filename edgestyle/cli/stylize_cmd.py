@@ -26,6 +26,7 @@ from edgestyle.cli.run_cmd import (
     HOLD_HELP,
     MODEL_HELP,
     SIDE_HELP,
+    STABILIZE_HELP,
     STYLE_HELP,
     STYLE_IMAGE_HELP,
     THREADS_HELP,
@@ -97,6 +98,7 @@ def stylize(
     side_by_side: bool = typer.Option(False, "--side-by-side", help=SIDE_HELP),
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
     hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
+    stabilize: float = typer.Option(None, "--stabilize", help=STABILIZE_HELP, show_default=False),
     x264_preset: str = typer.Option(
         "ultrafast",
         "--x264-preset",
@@ -114,7 +116,7 @@ def stylize(
 
     if x264_preset not in X264_PRESETS:
         raise EdgestyleError(f"unknown --x264-preset {x264_preset!r}: use one of {', '.join(X264_PRESETS)}")
-    _check_model_options(threads, scene_cut, hold)
+    _check_model_options(threads, scene_cut, hold, stabilize)
     choice = _style_choice(style, blend, style_image)
     job = plan(input, output)
     model_path = resolve_model(model)
@@ -125,6 +127,7 @@ def stylize(
         style=choice,
         scene_cut_threshold=scene_cut,
         hold=hold,
+        stabilize=stabilize,
     )
     if verbose():
         info(

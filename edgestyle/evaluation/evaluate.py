@@ -88,6 +88,7 @@ def evaluate_video(
     threads: int | None = None,
     progress: Progress | None = None,
     hold: int | None = None,
+    stabilize: float | None = None,
 ) -> dict[str, Any]:
     """Run and score everything; returns the report dict (also written to ``out_dir``)."""
     if not models:
@@ -95,7 +96,9 @@ def evaluate_video(
     out = check_output_folder(out_dir)
     read_style_image(style_image)  # fail fast on a wrong path
     specs = [(m, "model") for m in models] + [(float_model, "float"), (teacher, "teacher")]
-    runners, style_image, style_source = _open_runners(specs, style, style_image, delegate, threads, hold)
+    runners, style_image, style_source = _open_runners(
+        specs, style, style_image, delegate, threads, hold, stabilize
+    )
     style_bgr = read_style_image(style_image)
     size = size or runners[0].native_size
     if size is not None:
@@ -136,6 +139,7 @@ def _open_runners(
     delegate: str,
     threads: int | None,
     hold: int | None = None,
+    stabilize: float | None = None,
 ) -> tuple[list[Runner], str | None, str | None]:
     """Open every model, float reference and teacher before the slow part (a typo costs seconds).
 
@@ -153,7 +157,17 @@ def _open_runners(
             style_image = recorded_style_image(runners, style)
             style_source = "the model's training record" if style_image else None
         runners.append(
-            open_spec(spec, role, style, style_image, delegate, threads, picture=picture, hold=hold)
+            open_spec(
+                spec,
+                role,
+                style,
+                style_image,
+                delegate,
+                threads,
+                picture=picture,
+                hold=hold,
+                stabilize=stabilize,
+            )
         )
     if style_image is None:
         style_image = recorded_style_image(runners, style)

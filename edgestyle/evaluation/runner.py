@@ -110,12 +110,14 @@ def open_tflite(
     threads: int | None = None,
     picture: str | None = None,
     hold: int | None = None,
+    stabilize: float | None = None,
 ) -> Runner:
     """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer.
 
     ``picture`` (the user's ``--style-image``) is the style of a model conditioned on style codes,
-    unless ``style`` names one of its styles; other models ignore it. ``hold``: the output hold
-    (None: the runtime's default for the model, as ``stylize`` and ``run`` show it).
+    unless ``style`` names one of its styles; other models ignore it. ``hold`` and ``stabilize``: the
+    output hold and the stabilizer (None: the runtime's defaults for the model, as ``stylize`` and
+    ``run`` show it).
     """
     from edgestyle.runtime.backends import open_model
     from edgestyle.runtime.style_code import StylePicture
@@ -134,7 +136,9 @@ def open_tflite(
     chosen = style if contract.style is not None else None
     if takes_pictures and picture and not style:
         chosen = StylePicture(Path(picture))
-    stylizer = Stylizer(path, delegate=delegate, threads=threads, style=chosen, hold=hold)
+    stylizer = Stylizer(
+        path, delegate=delegate, threads=threads, style=chosen, hold=hold, stabilize=stabilize
+    )
     return Runner(
         label=label or Path(path).name,
         role=role,
@@ -167,6 +171,7 @@ def open_spec(
     threads: int | None = None,
     picture: str | None = None,
     hold: int | None = None,
+    stabilize: float | None = None,
 ) -> Runner:
     """A ``--model``/``--float-model``/``--teacher`` argument (``picture``: see :func:`open_tflite`).
 
@@ -180,7 +185,14 @@ def open_spec(
     if role != "teacher":
         if path.is_file() and path.suffix == ".tflite":
             return open_tflite(
-                path, role, style=style, delegate=delegate, threads=threads, picture=picture, hold=hold
+                path,
+                role,
+                style=style,
+                delegate=delegate,
+                threads=threads,
+                picture=picture,
+                hold=hold,
+                stabilize=stabilize,
             )
         from edgestyle.runtime.models import models_in_folder, resolve_model
 
@@ -196,6 +208,7 @@ def open_spec(
                 threads=threads,
                 picture=picture,
                 hold=hold,
+                stabilize=stabilize,
             )
     reference = load_reference(spec, style_image)
     return open_rgb_function(reference, getattr(reference, "name", None) or Path(spec).name or spec, role)
@@ -230,6 +243,8 @@ def run_over_clip(runner: Runner, clip: Clip, progress: Progress | None = None) 
     stylizer = runner.stylizer
     if stylizer is not None and runner.ours:
         run.style = stylizer.style_label
+    if stylizer is not None and stylizer.stabilizer.strength:
+        run.notes.append(f"stabilizer {stylizer.stabilizer.strength:g} (--stabilize), as in stylize and run")
     if stylizer is not None and stylizer.output_hold.levels:
         run.notes.append(f"output hold {stylizer.output_hold.levels} levels (--hold), as in stylize and run")
     if stylizer is not None and stylizer.stateful and stylizer.resets > 1:

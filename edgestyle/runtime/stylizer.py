@@ -30,6 +30,7 @@ from edgestyle.runtime.backends.base import (
 )
 from edgestyle.runtime.hold import DEFAULT_LEVELS, MAX_LEVELS, OutputHold
 from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
+from edgestyle.runtime.stabilize import DEFAULT_STRENGTH, MAX_STRENGTH, MotionStabilizer
 from edgestyle.runtime.style_code import StylePicture, StylePredictor, code_input, predictor_for
 
 StyleChoice = str | Mapping[str, float] | Sequence[float] | np.ndarray | StylePicture | None
@@ -85,7 +86,8 @@ class Stylizer:
     :class:`StylePicture` for a model conditioned on style codes. ``scene_cut_threshold``
     is the thumbnail difference that resets the state (0 or None: never). ``hold`` is the
     output hold in levels (:mod:`edgestyle.runtime.hold`); None: 3 for our recurrent models,
-    0 for plain per-frame ones.
+    0 for plain per-frame ones. ``stabilize`` is the motion-compensated blend's strength, 0 to 0.9
+    (:mod:`edgestyle.runtime.stabilize`); None: 0.7 for our recurrent models, 0 for plain ones.
     """
 
     def __init__(
@@ -96,9 +98,12 @@ class Stylizer:
         style: StyleChoice = None,
         scene_cut_threshold: float | None = DEFAULT_THRESHOLD,
         hold: int | None = None,
+        stabilize: float | None = None,
     ):
         if hold is not None:
             check_number(hold, "the output hold", 0, MAX_LEVELS)
+        if stabilize is not None:
+            check_number(stabilize, "the stabilizer strength", 0, MAX_STRENGTH)
         self.model = open_model(Path(model_path), delegate=delegate, threads=threads)
         self.contract = load_model_contract(self.model)
         c = self.contract
@@ -110,6 +115,9 @@ class Stylizer:
         self.scene_cuts = SceneCutDetector(scene_cut_threshold)
         ours = bool(self._links) and not c.inferred
         self.output_hold = OutputHold(hold if hold is not None else DEFAULT_LEVELS if ours else 0)
+        self.stabilizer = MotionStabilizer(
+            stabilize if stabilize is not None else DEFAULT_STRENGTH if ours else 0.0
+        )
         self.frames = 0
         self.resets = 0
         self.style_weights: dict[str, float] = {}
@@ -170,8 +178,9 @@ class Stylizer:
         self.scene_cuts.reset()
 
     def _start_over(self) -> None:
-        """Zero state and a fresh output hold; a detected cut keeps the detector's last thumbnail."""
+        """Zero state, no carried frame, a fresh output hold; a detected cut keeps the detector's last thumbnail."""
         self._states = [link.zeros() for link in self._links]
+        self.stabilizer.reset()
         self.output_hold.reset()
         self.resets += 1
 
@@ -230,7 +239,7 @@ class Stylizer:
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:
         """One model call on an RGB uint8 frame already at the model size; returns RGB uint8.
 
-        Carries the state and the output hold but does no resizing and no scene-cut check
+        Carries the state, the stabilizer and the output hold but does no resizing and no scene-cut check
         (evaluation uses this).
         """
         w, h = self.input_size
@@ -250,7 +259,7 @@ class Stylizer:
         self._states = [link.carry(m.get(link.output.key)) for link in self._links]
         self.frames += 1
         output = tensor_to_frame(m.get(self._frame_out.key)[0], self._frame_out, self._out_range).copy()
-        return self.output_hold(output)
+        return self.output_hold(self.stabilizer(frame_rgb, output))
 
     # -- the three parts of process(), separable so a pipeline can run them in different threads --
     def prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
