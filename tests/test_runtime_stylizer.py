@@ -65,13 +65,14 @@ def manual_loop(model_path: Path, frames: list[np.ndarray], style_vector: list[f
 def test_state_is_carried_like_a_manual_loop(scene, which, tiny_stateful_tflite):
     """Both fixtures: ours requantizes the state (pair scales differ), the converter's copies it."""
     path = DEV_MODEL if which == "dev" else tiny_stateful_tflite
-    stateful = Stylizer(path, style="a", hold=0)  # the raw output (the hold: test_runtime_hold.py)
+    # The raw output (the hold and the stabilizer: test_runtime_hold.py, test_runtime_stabilize.py).
+    stateful = Stylizer(path, style="a", hold=0, stabilize=0)
     small = [cv2.resize(f, stateful.input_size, interpolation=cv2.INTER_AREA) for f in scene]
     got = [stateful.step(cv2.cvtColor(f, cv2.COLOR_BGR2RGB)) for f in small]
     expected = manual_loop(path, small, stateful.contract.style.vector("a"))
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
-    stateless = Stylizer(path, style="a", hold=0)
+    stateless = Stylizer(path, style="a", hold=0, stabilize=0)
     fresh = []
     for f in small:
         stateless.reset()
