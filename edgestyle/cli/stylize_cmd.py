@@ -134,6 +134,7 @@ def stylize(
             f"{model_path.name}: {stylizer.input_size[0]}x{stylizer.input_size[1]}, "
             f"{'stateful' if stylizer.stateful else 'stateless'}"
             f"{', inferred contract (no edgestyle metadata)' if stylizer.contract.inferred else ''}"
+            f", stabilizer {stylizer.stabilizer.strength:g}, hold {stylizer.output_hold.levels}"
         )
     label = f"{model_path.name}, style {stylizer.style_label}"
     if job.kind == "video":
