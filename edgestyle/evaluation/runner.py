@@ -183,22 +183,16 @@ def open_spec(
     if role != "teacher" and spec.endswith(".tflite") and not path.is_file():
         raise EdgestyleError(f"model not found: {spec}")
     if role != "teacher":
+        model, label = None, None
         if path.is_file() and path.suffix == ".tflite":
-            return open_tflite(
-                path,
-                role,
-                style=style,
-                delegate=delegate,
-                threads=threads,
-                picture=picture,
-                hold=hold,
-                stabilize=stabilize,
-            )
-        from edgestyle.runtime.models import models_in_folder, resolve_model
+            model = path
+        else:
+            from edgestyle.runtime.models import models_in_folder, resolve_model
 
-        if path.is_dir() and any(p.name.endswith("_int8.tflite") for p in models_in_folder(path)):
-            model = resolve_model(path)
-            label = f"{path.name}/{model.relative_to(path)}"
+            if path.is_dir() and any(p.name.endswith("_int8.tflite") for p in models_in_folder(path)):
+                model = resolve_model(path)
+                label = f"{path.name}/{model.relative_to(path)}"
+        if model is not None:
             return open_tflite(
                 model,
                 role,
