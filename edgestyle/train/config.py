@@ -36,6 +36,10 @@ class LossWeights:
     content: float = 1.0  # loss-network content (styles with a style image)
     style: float = 5.0  # loss-network Gram statistics (styles with a style image)
     colour: float = 0.0  # sliced Wasserstein distance to the style image's palette
+    # sliced Wasserstein distance between small pixel patches (mean removed: strokes, not colour) of
+    # the output and of the style image at three scales (GPDM, Elnekave & Weiss 2022): the painting's
+    # flat areas and brush marks at the pixel scale, which the loss network's taps (1/2-1/16) miss
+    patches: float = 0.0
     # |G(clip + fresh camera-like noise) - G(clip)|: no strokes grown out of sensor noise (MCCNet)
     noise: float = 0.0
     # |G(warp(clip) + noise) - warp(G(clip))| under a smooth random flow (ReReVST's compound term)

@@ -118,7 +118,7 @@ def perceptual_frames(clip_len: int, count: int) -> list[int]:
 
 
 def _perceptual(ctx: StepContext) -> dict[str, tf.Tensor]:
-    """content, style and colour on the loss network, for the frames that get them."""
+    """content, style and colour on the loss network (and pixel patches), for the frames that get them."""
     c, batch = ctx.config, ctx.batch
     picked = perceptual_frames(c.data.clip_len, c.objective.perceptual_frames)
     n = len(picked)
@@ -135,6 +135,7 @@ def _perceptual(ctx: StepContext) -> dict[str, tf.Tensor]:
         interior(ctx.frames),
         tf.repeat(batch["style"], n),
         tf.repeat(batch["has_style"], n),
+        with_patches=bool(c.objective.weights.patches),
     )
 
 
@@ -158,7 +159,9 @@ TERMS: tuple[Term, ...] = (
     Term(("shift",), shift_term),
     Term(("noise",), noise_term),
     Term(("flow",), flow_term),
-    Term(("content", "style", "colour"), _perceptual, lambda trainer: trainer.perceptual is not None),
+    Term(
+        ("content", "style", "colour", "patches"), _perceptual, lambda trainer: trainer.perceptual is not None
+    ),
 )
 
 # Terms that hold texture still: what ``schedule.stability_ramp`` scales up over training.

@@ -11,7 +11,11 @@ stroke lies, so they let a stable student paint strokes of its own:
   normalised by its target's energy so layers of any size weigh alike;
 * **content**: the content tap of the output against the input's, normalised the same way;
 * **colour**: sliced Wasserstein distance between the output's pixel colours and the style
-  image's (the painting's palette, which Gram matrices of ReLU features only loosely pin down).
+  image's (the painting's palette, which Gram matrices of ReLU features only loosely pin down);
+* **patches**: sliced Wasserstein distance between 5x5 pixel patches, each with its mean colour
+  removed, of the output and of the style image at 1/1, 1/2 and 1/4 scale (GPDM, Elnekave & Weiss
+  2022). The loss network's finest tap is at 1/2 and a camera frame's sensor grain and fine edges
+  pass it; a painting at frame scale is flat there, with the occasional brush mark.
 
 Targets are computed once per style image, scaled so its short side is ``style_size`` pixels (the
 scale at which its strokes should appear in frames of about that size).
@@ -34,6 +38,11 @@ STYLE_SAMPLES = 1024  # feature vectors per style and tap for the sliced Wassers
 # at most this many output positions per image are compared)
 STYLE_DIRECTIONS = 32  # random projections per tap and step
 STYLE_STATS = ("swd", "gram")
+PATCH = 5
+PATCH_LEVELS = 3
+PATCH_SAMPLES = 4096  # patches per style and level in the target
+PATCH_POSITIONS = 1024  # at most this many output patches per image and level are compared
+PATCH_DIRECTIONS = 32
 FeatureFn = Callable[[tf.Tensor], dict[str, tf.Tensor]]
 
 
@@ -77,6 +86,27 @@ def _quantiles(values: np.ndarray, count: int) -> np.ndarray:
     return np.stack([np.quantile(values[:, k], q) for k in range(values.shape[1])], axis=1)
 
 
+def patch_rows(rgb: np.ndarray, size: int = PATCH) -> np.ndarray:
+    """All size x size patches of an [H,W,3] image as rows, each with its own mean colour removed,
+    ordered (y, x, channel) like ``tf.image.extract_patches``."""
+    windows = np.lib.stride_tricks.sliding_window_view(rgb, (size, size), axis=(0, 1))
+    rows = windows.reshape(-1, 3, size * size)
+    rows = rows - rows.mean(axis=-1, keepdims=True)
+    return rows.transpose(0, 2, 1).reshape(len(rows), -1)
+
+
+def patch_levels(rgb: np.ndarray, rng: np.random.Generator) -> list[np.ndarray]:
+    """PATCH_SAMPLES mean-removed patches of the image at each of PATCH_LEVELS 2x average-pooled scales
+    (the same pooling the loss applies to the outputs)."""
+    levels, image = [], rgb
+    for _ in range(PATCH_LEVELS):
+        rows = patch_rows(image)
+        levels.append(rows[rng.choice(len(rows), PATCH_SAMPLES, replace=len(rows) < PATCH_SAMPLES)])
+        h, w = image.shape[0] // 2 * 2, image.shape[1] // 2 * 2
+        image = image[:h, :w].reshape(h // 2, 2, w // 2, 2, 3).mean(axis=(1, 3))
+    return levels
+
+
 def scaled_style_image(rgb: np.ndarray, short_side: int) -> np.ndarray:
     import cv2
 
@@ -107,9 +137,11 @@ class PerceptualLoss:
         rng = np.random.default_rng(seed)
         targets: dict[str, list[np.ndarray | None]] = {t: [] for t in extractor.style_taps}
         colours: list[np.ndarray | None] = []
+        patches: list[np.ndarray | None] = []
         for images in style_images:
             if not images:
                 colours.append(None)
+                patches.append(None)
                 for tap in targets:
                     targets[tap].append(None)
                 continue
@@ -124,6 +156,11 @@ class PerceptualLoss:
                     targets[tap].append(rows[pick])
             pixels = np.concatenate([im.reshape(-1, 3) for im in scaled]) @ colour_directions()
             colours.append(_quantiles(pixels, COLOUR_QUANTILES))
+            per_image = [patch_levels(im, rng) for im in scaled]
+            pooled = [np.concatenate(level) for level in zip(*per_image, strict=True)]
+            patches.append(
+                np.stack([rows[rng.choice(len(rows), PATCH_SAMPLES, replace=False)] for rows in pooled])
+            )
         if all(c is None for c in colours):
             raise ValueError("PerceptualLoss needs at least one style image")
         # gram: [S, C, C] per tap; swd: [S, STYLE_SAMPLES, C] feature vectors per tap
@@ -132,9 +169,18 @@ class PerceptualLoss:
             tap: tf.reduce_mean(tf.square(t), axis=[1, 2]) + 1e-6 for tap, t in self.style_targets.items()
         }
         self.colour_targets = tf.constant(_stack_or_zeros(colours), tf.float32)  # [S, Q, K]
+        self._patch_rows = _stack_or_zeros(patches)  # [S, L, M, 75]: built into a constant when used
+        self._patch_targets: tf.Tensor | None = None
 
-    def terms(self, outputs: tf.Tensor, inputs: tf.Tensor, style_index: tf.Tensor, weights: tf.Tensor):
-        """{content, style, colour} for images [N,H,W,3]; ``style_index``/``weights`` are [N]."""
+    def terms(
+        self,
+        outputs: tf.Tensor,
+        inputs: tf.Tensor,
+        style_index: tf.Tensor,
+        weights: tf.Tensor,
+        with_patches: bool = False,
+    ):
+        """{content, style, colour[, patches]} for images [N,H,W,3]; ``style_index``/``weights`` are [N]."""
         taps = self.extractor
         out_f = taps.features(outputs)
         in_f = taps.features(inputs)
@@ -149,11 +195,44 @@ class PerceptualLoss:
                 else (self._swd(out_f[tap], tap, style_index))
             )
             style += losses._weighted_mean(per_image, weights)
-        return {
+        values = {
             "content": losses._weighted_mean(c_err / c_norm, weights),
             "style": style / len(taps.style_taps),
             "colour": losses._weighted_mean(self._colour(outputs, style_index), weights),
         }
+        if with_patches:
+            values["patches"] = losses._weighted_mean(self.patches(outputs, style_index), weights)
+        return values
+
+    def patches(self, images: tf.Tensor, style_index: tf.Tensor) -> tf.Tensor:
+        """Per image: sliced W1 between its mean-removed 5x5 patches and the style's, averaged over
+        PATCH_LEVELS scales, on fresh random directions every call (a strided grid of at most
+        PATCH_POSITIONS patches per level, with a random offset, keeps the sort cheap)."""
+        if self._patch_targets is None:
+            self._patch_targets = tf.constant(self._patch_rows)
+        total = 0.0
+        level = images
+        for index in range(PATCH_LEVELS):
+            rows = tf.image.extract_patches(level, [1, PATCH, PATCH, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+            stride = max(1, int(np.ceil(np.sqrt(rows.shape[1] * rows.shape[2] / PATCH_POSITIONS))))
+            if stride > 1:
+                dy, dx = tf.unstack(tf.random.uniform([2], 0, stride, tf.int32))
+                rows = _offset_grid(rows, dy, dx, stride)
+            n = tf.shape(rows)[0]
+            # extract_patches orders a row (y, x, channel): remove each channel's mean over the patch
+            rows = tf.reshape(rows, [n, -1, PATCH * PATCH, 3])
+            rows = tf.reshape(rows - tf.reduce_mean(rows, axis=2, keepdims=True), [n, -1, PATCH * PATCH * 3])
+            target = self._patch_targets[:, index]  # [S, M, 75]
+            directions = tf.random.normal([PATCH * PATCH * 3, PATCH_DIRECTIONS])
+            directions = directions / tf.norm(directions, axis=0, keepdims=True)
+            ours = tf.sort(rows @ directions, axis=1)  # [N, P, K]
+            theirs = tf.sort(target @ directions, axis=1)  # [S, M, K]
+            positions = ours.shape[1] if ours.shape[1] is not None else tf.shape(ours)[1]
+            pick = tf.cast(tf.round(tf.linspace(0.0, float(PATCH_SAMPLES - 1), positions)), tf.int32)
+            theirs = tf.gather(tf.gather(theirs, pick, axis=1), style_index)
+            total += tf.reduce_mean(tf.abs(ours - theirs), axis=[1, 2])
+            level = tf.nn.avg_pool2d(level, 2, 2, "VALID")
+        return total / PATCH_LEVELS
 
     def _gram(self, features: tf.Tensor, tap: str, style_index: tf.Tensor) -> tf.Tensor:
         target = tf.gather(self.style_targets[tap], style_index)
