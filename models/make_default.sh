@@ -59,7 +59,8 @@ keep_latest_checkpoint() {  # the newest checkpoint of $model into models/defaul
 }
 
 # Photos: Kodak and BSD (the misc/ photos are kept out to pick the model on; the three clips are
-# kept out to evaluate it). EXTRA: more flags for a probe, e.g. EXTRA="--set objective.weights.noise=0".
+# kept out to evaluate it). EXTRA: more flags for a probe, e.g. EXTRA="--set objective.weights.noise=0";
+# PATCHES: the pixel-patch style term's weight (0 in the shipped run; see the model card for 40).
 edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --style "starry=magenta:$A@$S/starry_night_van_gogh.jpg" \
   --style "the_scream=magenta:$A@$S/the_scream_munch.jpg" \
@@ -75,7 +76,8 @@ edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --set model.res_blocks=5 --set model.activation_noise="${ACT_NOISE:-1.5}" \
   --set objective.weights.style=20 --set objective.weights.colour=20 --set objective.weights.shift=15 \
   --set objective.weights.temporal=15 --set objective.weights.l1=10 --set objective.weights.noise="${NOISE:-10}" \
-  --set objective.weights.flow="${FLOW:-10}" --set objective.pair_noise_max=0.02 \
+  --set objective.weights.flow="${FLOW:-10}" --set objective.weights.patches="${PATCHES:-0}" \
+  --set objective.pair_noise_max=0.02 \
   --clip-len 3 --max-steps "$STEPS" --time-budget "$BUDGET" --checkpoint-every 100 --seed 0 \
   --out "$model" --cache-dir "$WORK/teacher-cache" ${EXTRA:-}
 [ -n "${KEEP:-}" ] && keep_latest_checkpoint
