@@ -130,6 +130,7 @@ def test_perceptual_mode_with_an_lstm_cell(train_data, tmp_path, network) -> Non
     cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
     config = tiny_train_config(model=tiny_config(cell="lstm"), max_steps=2, **network)
     config.objective.weights.colour = config.objective.weights.shift = 1.0
+    config.objective.weights.patches = 1.0
     summary = train_model(
         [str(train_data / "stills")],
         tmp_path / "m",
@@ -137,7 +138,7 @@ def test_perceptual_mode_with_an_lstm_cell(train_data, tmp_path, network) -> Non
         config,
         progress=False,
     )
-    for term in ("style", "content", "colour", "shift"):
+    for term in ("style", "content", "colour", "shift", "patches"):
         assert summary["final_losses"][term] > 0, term
     meta = json.loads((tmp_path / "m" / "edgestyle.json").read_text())
     assert meta["style"] is None and meta["baked_style"] == "s" and len(meta["states"]) == 2

@@ -75,3 +75,11 @@ def test_a_style_given_by_several_pictures_pools_them_into_one_target() -> None:
     )
     images = tf.fill([3, 48, 48, 3], 0.5)
     assert loss.patches(images, tf.constant([0, 1, 2])).shape == (3,)
+
+
+def test_patch_weights_leave_out_styles_given_by_a_filter() -> None:
+    loss = _loss(_grain(64, channel=1))
+    images = tf.fill([2, 48, 48, 3], 0.5)
+    args = (images, images, tf.zeros([2], tf.int32), tf.ones([2]))
+    assert float(loss.terms(*args, with_patches=True)["patches"]) > 0
+    assert float(loss.terms(*args, with_patches=True, patch_weights=tf.zeros([2]))["patches"]) == 0

@@ -179,8 +179,11 @@ class PerceptualLoss:
         style_index: tf.Tensor,
         weights: tf.Tensor,
         with_patches: bool = False,
+        patch_weights: tf.Tensor | None = None,
     ):
-        """{content, style, colour[, patches]} for images [N,H,W,3]; ``style_index``/``weights`` are [N]."""
+        """{content, style, colour[, patches]} for images [N,H,W,3]; ``style_index``/``weights`` are [N];
+        ``patch_weights`` (default ``weights``) lets the patch term skip styles given by a filter's
+        outputs: a flat-shaded toon has no fine patches to match, and the term pushed texture into it."""
         taps = self.extractor
         out_f = taps.features(outputs)
         in_f = taps.features(inputs)
@@ -201,7 +204,8 @@ class PerceptualLoss:
             "colour": losses._weighted_mean(self._colour(outputs, style_index), weights),
         }
         if with_patches:
-            values["patches"] = losses._weighted_mean(self.patches(outputs, style_index), weights)
+            patch_weights = weights if patch_weights is None else patch_weights
+            values["patches"] = losses._weighted_mean(self.patches(outputs, style_index), patch_weights)
         return values
 
     def patches(self, images: tf.Tensor, style_index: tf.Tensor) -> tf.Tensor:
