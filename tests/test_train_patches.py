@@ -29,7 +29,7 @@ def _grain(size: int, channel: int, seed: int = 0) -> np.ndarray:
 
 
 def _loss(style: np.ndarray) -> PerceptualLoss:
-    return PerceptualLoss(_tiny_extractor(), [[style]], style_size=64)
+    return PerceptualLoss(_tiny_extractor(), [[style]], style_size=64, patch_term=True)
 
 
 def test_the_style_pictures_own_patches_score_lowest_and_channels_keep_their_order() -> None:
@@ -62,16 +62,19 @@ def test_descending_the_term_takes_noise_towards_the_flat_painting() -> None:
 
 
 def test_the_group_reports_patches_only_when_asked() -> None:
-    loss = _loss(_grain(64, channel=1))
     images = tf.fill([2, 48, 48, 3], 0.5)
     args = (images, images, tf.zeros([2], tf.int32), tf.ones([2]))
-    assert "patches" not in loss.terms(*args)
-    assert "patches" in loss.terms(*args, with_patches=True)
+    without = PerceptualLoss(_tiny_extractor(), [[_grain(64, channel=1)]], style_size=64)
+    assert without.patch_targets is None and "patches" not in without.terms(*args)
+    assert "patches" in _loss(_grain(64, channel=1)).terms(*args)
 
 
 def test_a_style_given_by_several_pictures_pools_them_into_one_target() -> None:
     loss = PerceptualLoss(
-        _tiny_extractor(), [[_grain(64, 0, seed=s) for s in range(3)], [_grain(64, 1)], None], style_size=64
+        _tiny_extractor(),
+        [[_grain(64, 0, seed=s) for s in range(3)], [_grain(64, 1)], None],
+        style_size=64,
+        patch_term=True,
     )
     images = tf.fill([3, 48, 48, 3], 0.5)
     assert loss.patches(images, tf.constant([0, 1, 2])).shape == (3,)
@@ -81,5 +84,5 @@ def test_patch_weights_leave_out_styles_given_by_a_filter() -> None:
     loss = _loss(_grain(64, channel=1))
     images = tf.fill([2, 48, 48, 3], 0.5)
     args = (images, images, tf.zeros([2], tf.int32), tf.ones([2]))
-    assert float(loss.terms(*args, with_patches=True)["patches"]) > 0
-    assert float(loss.terms(*args, with_patches=True, patch_weights=tf.zeros([2]))["patches"]) == 0
+    assert float(loss.terms(*args)["patches"]) > 0
+    assert float(loss.terms(*args, patch_weights=tf.zeros([2]))["patches"]) == 0

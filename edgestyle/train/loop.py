@@ -188,7 +188,12 @@ class Trainer:
         images = [style_images.get(i) for i in range(len(self.style_names))]
         c = self.config
         self.perceptual = PerceptualLoss(
-            build_extractor(c), images, c.objective.style_size, c.objective.style_statistic, c.schedule.seed
+            build_extractor(c),
+            images,
+            c.objective.style_size,
+            c.objective.style_statistic,
+            c.schedule.seed,
+            patch_term=bool(c.objective.weights.patches),
         )
 
     # -- one step ----------------------------------------------------------------------------

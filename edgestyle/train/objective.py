@@ -135,7 +135,6 @@ def _perceptual(ctx: StepContext) -> dict[str, tf.Tensor]:
         interior(ctx.frames),
         tf.repeat(batch["style"], n),
         tf.repeat(batch["has_style"], n),
-        with_patches=bool(c.objective.weights.patches),
         patch_weights=tf.repeat(batch["has_picture"], n),  # paintings only, not a filter's outputs
     )
 

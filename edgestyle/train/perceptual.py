@@ -127,9 +127,12 @@ class PerceptualLoss:
         style_size: int = 384,
         statistic: str = "swd",
         seed: int = 0,
+        patch_term: bool = False,
     ):
         """``style_images[i]``: the picture(s) of style i, pooled into one target (several for a
-        style given by a filter's outputs rather than one painting); None: no perceptual terms."""
+        style given by a filter's outputs rather than one painting); None: no perceptual terms.
+        ``patch_term``: also build the pixel-patch targets (they cost start-up time and memory, so
+        only when the term has a weight), and report ``patches`` from :meth:`terms`."""
         if statistic not in STYLE_STATS:
             raise ValueError(f"style statistic must be one of {STYLE_STATS}, not {statistic!r}")
         self.extractor, self.statistic = extractor, statistic
@@ -138,6 +141,7 @@ class PerceptualLoss:
         targets: dict[str, list[np.ndarray | None]] = {t: [] for t in extractor.style_taps}
         colours: list[np.ndarray | None] = []
         patches: list[np.ndarray | None] = []
+        patch_rng = np.random.default_rng([seed, 1])  # its own stream: the other targets stay as without it
         for images in style_images:
             if not images:
                 colours.append(None)
@@ -156,11 +160,14 @@ class PerceptualLoss:
                     targets[tap].append(rows[pick])
             pixels = np.concatenate([im.reshape(-1, 3) for im in scaled]) @ colour_directions()
             colours.append(_quantiles(pixels, COLOUR_QUANTILES))
-            per_image = [patch_levels(im, rng) for im in scaled]
-            pooled = [np.concatenate(level) for level in zip(*per_image, strict=True)]
-            patches.append(
-                np.stack([rows[rng.choice(len(rows), PATCH_SAMPLES, replace=False)] for rows in pooled])
-            )
+            if patch_term:
+                per_image = [patch_levels(im, patch_rng) for im in scaled]
+                pooled = [np.concatenate(level) for level in zip(*per_image, strict=True)]
+                patches.append(
+                    np.stack(
+                        [rows[patch_rng.choice(len(rows), PATCH_SAMPLES, replace=False)] for rows in pooled]
+                    )
+                )
         if all(c is None for c in colours):
             raise ValueError("PerceptualLoss needs at least one style image")
         # gram: [S, C, C] per tap; swd: [S, STYLE_SAMPLES, C] feature vectors per tap
@@ -169,8 +176,8 @@ class PerceptualLoss:
             tap: tf.reduce_mean(tf.square(t), axis=[1, 2]) + 1e-6 for tap, t in self.style_targets.items()
         }
         self.colour_targets = tf.constant(_stack_or_zeros(colours), tf.float32)  # [S, Q, K]
-        self._patch_rows = _stack_or_zeros(patches)  # [S, L, M, 75]: built into a constant when used
-        self._patch_targets: tf.Tensor | None = None
+        # [S, L, M, 75] mean-removed patches per style and level, or None without the patch term
+        self.patch_targets = tf.constant(_stack_or_zeros(patches)) if patch_term else None
 
     def terms(
         self,
@@ -178,12 +185,12 @@ class PerceptualLoss:
         inputs: tf.Tensor,
         style_index: tf.Tensor,
         weights: tf.Tensor,
-        with_patches: bool = False,
         patch_weights: tf.Tensor | None = None,
     ):
         """{content, style, colour[, patches]} for images [N,H,W,3]; ``style_index``/``weights`` are [N];
-        ``patch_weights`` (default ``weights``) lets the patch term skip styles given by a filter's
-        outputs: a flat-shaded toon has no fine patches to match, and the term pushed texture into it."""
+        ``patches`` when built with ``patch_term``, weighted by ``patch_weights`` (default ``weights``)
+        so it can skip styles given by a filter's outputs: a flat-shaded toon has no fine patches to
+        match, and the term pushed texture into it."""
         taps = self.extractor
         out_f = taps.features(outputs)
         in_f = taps.features(inputs)
@@ -203,7 +210,7 @@ class PerceptualLoss:
             "style": style / len(taps.style_taps),
             "colour": losses._weighted_mean(self._colour(outputs, style_index), weights),
         }
-        if with_patches:
+        if self.patch_targets is not None:
             patch_weights = weights if patch_weights is None else patch_weights
             values["patches"] = losses._weighted_mean(self.patches(outputs, style_index), patch_weights)
         return values
@@ -212,28 +219,19 @@ class PerceptualLoss:
         """Per image: sliced W1 between its mean-removed 5x5 patches and the style's, averaged over
         PATCH_LEVELS scales, on fresh random directions every call (a strided grid of at most
         PATCH_POSITIONS patches per level, with a random offset, keeps the sort cheap)."""
-        if self._patch_targets is None:
-            self._patch_targets = tf.constant(self._patch_rows)
         total = 0.0
         level = images
         for index in range(PATCH_LEVELS):
             rows = tf.image.extract_patches(level, [1, PATCH, PATCH, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
             stride = max(1, int(np.ceil(np.sqrt(rows.shape[1] * rows.shape[2] / PATCH_POSITIONS))))
-            if stride > 1:
-                dy, dx = tf.unstack(tf.random.uniform([2], 0, stride, tf.int32))
-                rows = _offset_grid(rows, dy, dx, stride)
+            rows = _sparse_grid(rows, stride)
             n = tf.shape(rows)[0]
             # extract_patches orders a row (y, x, channel): remove each channel's mean over the patch
             rows = tf.reshape(rows, [n, -1, PATCH * PATCH, 3])
             rows = tf.reshape(rows - tf.reduce_mean(rows, axis=2, keepdims=True), [n, -1, PATCH * PATCH * 3])
-            target = self._patch_targets[:, index]  # [S, M, 75]
-            directions = tf.random.normal([PATCH * PATCH * 3, PATCH_DIRECTIONS])
-            directions = directions / tf.norm(directions, axis=0, keepdims=True)
-            ours = tf.sort(rows @ directions, axis=1)  # [N, P, K]
-            theirs = tf.sort(target @ directions, axis=1)  # [S, M, K]
-            positions = ours.shape[1] if ours.shape[1] is not None else tf.shape(ours)[1]
-            pick = tf.cast(tf.round(tf.linspace(0.0, float(PATCH_SAMPLES - 1), positions)), tf.int32)
-            theirs = tf.gather(tf.gather(theirs, pick, axis=1), style_index)
+            ours, theirs = _sorted_projections(
+                rows, self.patch_targets[:, index], style_index, PATCH_DIRECTIONS
+            )
             total += tf.reduce_mean(tf.abs(ours - theirs), axis=[1, 2])
             level = tf.nn.avg_pool2d(level, 2, 2, "VALID")
         return total / PATCH_LEVELS
@@ -250,18 +248,12 @@ class PerceptualLoss:
         Sorting is the cost: at most STYLE_SAMPLES output positions (a strided grid with a random
         offset) are sorted, and each style's targets are projected once per call, not per image.
         """
-        stride = max(1, int(np.sqrt(features.shape[1] * features.shape[2] / STYLE_SAMPLES)))
-        if stride > 1:
-            dy, dx = tf.unstack(tf.random.uniform([2], 0, stride, tf.int32))
-            features = _offset_grid(features, dy, dx, stride)
+        features = _sparse_grid(
+            features, max(1, int(np.sqrt(features.shape[1] * features.shape[2] / STYLE_SAMPLES)))
+        )
         n, channels = tf.shape(features)[0], features.shape[-1]
-        directions = tf.random.normal([channels, STYLE_DIRECTIONS])
-        directions = directions / tf.norm(directions, axis=0, keepdims=True)
-        ours = tf.sort(tf.reshape(features, [n, -1, channels]) @ directions, axis=1)  # [N, P, K]
-        theirs = tf.sort(self.style_targets[tap] @ directions, axis=1)  # [S, M, K]
-        positions = ours.shape[1] if ours.shape[1] is not None else tf.shape(ours)[1]
-        index = tf.cast(tf.round(tf.linspace(0.0, float(STYLE_SAMPLES - 1), positions)), tf.int32)
-        theirs = tf.gather(tf.gather(theirs, index, axis=1), style_index)  # the style's quantiles
+        rows = tf.reshape(features, [n, -1, channels])
+        ours, theirs = _sorted_projections(rows, self.style_targets[tap], style_index, STYLE_DIRECTIONS)
         err = tf.reduce_mean(tf.square(ours - theirs), axis=[1, 2])
         return err / tf.gather(self.energy[tap], style_index)
 
@@ -272,8 +264,7 @@ class PerceptualLoss:
         ``COLOUR_STRIDE``^2, on a grid with a random offset per call, estimates the same quantiles.
         """
         n = tf.shape(images)[0]
-        dy, dx = tf.unstack(tf.random.uniform([2], 0, COLOUR_STRIDE, tf.int32))
-        grid = _offset_grid(images, dy, dx, COLOUR_STRIDE)
+        grid = _sparse_grid(images, COLOUR_STRIDE)
         pixels = tf.reshape(grid, [n, -1, 3]) @ self.directions  # [N, P, K]
         ranked = tf.sort(pixels, axis=1)
         count = ranked.shape[1] if ranked.shape[1] is not None else tf.shape(ranked)[1]
@@ -283,6 +274,31 @@ class PerceptualLoss:
         sampled = tf.gather(ranked, index, axis=1)  # [N, Q, K]
         target = tf.gather(self.colour_targets, style_index)
         return tf.reduce_mean(tf.abs(sampled - target), axis=[1, 2])
+
+
+def _sparse_grid(images: tf.Tensor, stride: int) -> tf.Tensor:
+    """Every ``stride``-th position from a random offset (all of them for stride 1): what the
+    sliced distances sort, since sorting every position costs more than the rest of a step."""
+    if stride == 1:
+        return images
+    dy, dx = tf.unstack(tf.random.uniform([2], 0, stride, tf.int32))
+    return _offset_grid(images, dy, dx, stride)
+
+
+def _sorted_projections(
+    rows: tf.Tensor, targets: tf.Tensor, style_index: tf.Tensor, count: int
+) -> tuple[tf.Tensor, tf.Tensor]:
+    """Output rows [N,P,D] and each style's target rows [S,M,D] projected on ``count`` fresh random
+    unit directions and sorted: (ours [N,P,K], the style's quantiles at the same ranks [N,P,K]).
+    Each style's targets are projected once per call, not per image."""
+    directions = tf.random.normal([rows.shape[-1], count])
+    directions = directions / tf.norm(directions, axis=0, keepdims=True)
+    ours = tf.sort(rows @ directions, axis=1)
+    theirs = tf.sort(targets @ directions, axis=1)
+    positions = ours.shape[1] if ours.shape[1] is not None else tf.shape(ours)[1]
+    samples = targets.shape[1]
+    index = tf.cast(tf.round(tf.linspace(0.0, float(samples - 1), positions)), tf.int32)
+    return ours, tf.gather(tf.gather(theirs, index, axis=1), style_index)
 
 
 def _offset_grid(images: tf.Tensor, dy: tf.Tensor, dx: tf.Tensor, stride: int) -> tf.Tensor:
