@@ -374,3 +374,27 @@ def test_crop_zoom_respects_min_zoom_and_upscales_small_sources(min_zoom, short_
     assert expected[0] - 1e-6 <= min(zooms) and max(zooms) <= expected[1] + 1e-6
     if expected[0] < expected[1]:
         assert max(zooms) - min(zooms) > 0.3  # actually random across the range
+
+
+def test_style_mix_draws_the_named_style_more_often_and_rejects_unknown_names() -> None:
+    """data.style_mix gives a style more clips; a typo must not silently train uniformly."""
+    from edgestyle.errors import EdgestyleError
+    from edgestyle.train.data import ClipOptions, ClipSampler, Sources, StyleTargets, style_weights
+
+    names = ["starry", "wave", "cartoon"]
+    assert style_weights("", names) is None
+    assert style_weights("cartoon=3", names) == (1.0, 1.0, 3.0)
+    for bad in ("cartoon=x", "carton=2", "cartoon", "cartoon=-1", "starry=0,wave=0,cartoon=0"):
+        with pytest.raises(EdgestyleError, match="style_mix"):
+            style_weights(bad, names)
+
+    still = np.random.default_rng(1).integers(0, 255, (160, 160, 3), dtype=np.uint8)
+    styles = [StyleTargets(n, style_images=[still]) for n in names]
+    sampler = ClipSampler(
+        Sources(stills=[still], names=["a"]),
+        styles,
+        ClipOptions(clip_len=2, crop=64, style_weights=style_weights("cartoon=3", names)),
+    )
+    drawn = [int(sampler.sample(np.random.default_rng([0, k]))["style"]) for k in range(200)]
+    share = drawn.count(2) / len(drawn)
+    assert 0.45 < share < 0.75  # 3 / 5 expected; uniform would give a third

@@ -64,6 +64,9 @@ class DataConfig:
     style_views: int = 32  # random crops/scales per style picture whose codes training draws from
     predictor: str | None = None  # style predictor .tflite for the codes (None: the shipped one)
     style_variants: int = 0  # palette-shifted copies of each painting, trained as extra styles
+    # How often each style is drawn, relative to 1 for the unnamed ones: "cartoon=3" gives the
+    # one style every painting pulls away from (through the shared decoder) three times the clips
+    style_mix: str = ""
     # > 0: a style with a teacher but no picture gets perceptual terms against this many of its
     # teacher's outputs (the cartoon filter's flat regions and outlines, not only its pixels)
     teacher_pictures: int = 0

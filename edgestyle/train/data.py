@@ -191,6 +191,29 @@ class ClipOptions:
     video_fraction: float = 0.3  # share of clips drawn from real sequences (when there are any)
     motion: MotionRange = field(default_factory=MotionRange)
     min_zoom: float = 0.4  # smallest resize of a source before cropping (more context per crop)
+    style_weights: tuple[float, ...] | None = None  # relative draw of each style (None: uniform)
+
+
+def style_weights(mix: str, names: list[str]) -> tuple[float, ...] | None:
+    """``"cartoon=3,starry=0.5"`` -> one draw weight per style in ``names`` (1 where unnamed)."""
+    if not mix.strip():
+        return None
+    weights = dict.fromkeys(names, 1.0)
+    for item in mix.split(","):
+        name, sep, value = item.strip().partition("=")
+        if name not in weights:
+            raise EdgestyleError(
+                f"data.style_mix names {name!r}, which is not a style of this run ({', '.join(names)})"
+            )
+        try:
+            weights[name] = float(value) if sep else float("nan")
+        except ValueError:
+            weights[name] = float("nan")
+        if not 0 <= weights[name] < float("inf"):
+            raise EdgestyleError(f"data.style_mix: {item.strip()!r} needs a weight >= 0, e.g. {name}=2")
+    if not sum(weights.values()) > 0:
+        raise EdgestyleError("data.style_mix leaves no style to draw (every weight is 0)")
+    return tuple(weights[n] for n in names)
 
 
 def clip_signature(options: ClipOptions, code_dim: int = 0) -> dict[str, tuple[tuple[int, ...], str]]:
@@ -217,6 +240,8 @@ class ClipSampler:
         if not styles:
             raise ValueError("at least one style is needed")
         self.sources, self.styles, self.options = sources, styles, options
+        if options.style_weights is not None and len(options.style_weights) != len(styles):
+            raise ValueError("style_weights needs one weight per style")
         dims = {s.codes.shape[1] for s in styles if s.codes is not None}
         if len(dims) > 1 or (dims and any(s.codes is None for s in styles)):
             raise ValueError("either every style has style codes of one length, or none has")
@@ -281,7 +306,11 @@ class ClipSampler:
 
     def sample(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         o, src = self.options, self.sources
-        style_index = int(rng.integers(len(self.styles)))
+        if o.style_weights:  # only then: an unweighted run keeps its clip sequence across versions
+            p = np.asarray(o.style_weights, np.float64)
+            style_index = int(rng.choice(len(self.styles), p=p / p.sum()))
+        else:
+            style_index = int(rng.integers(len(self.styles)))
         style = self.styles[style_index]
         use_video = src.sequences and (not src.stills or rng.random() < o.video_fraction)
         stable = 1.0

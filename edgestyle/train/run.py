@@ -265,7 +265,7 @@ def _style_targets(
 
 
 def _clip_sampler(sources, targets: list[Any], config: TrainConfig):
-    from edgestyle.train.data import ClipOptions, ClipSampler
+    from edgestyle.train.data import ClipOptions, ClipSampler, style_weights
     from edgestyle.train.flow import MotionRange
 
     options = ClipOptions(
@@ -274,6 +274,7 @@ def _clip_sampler(sources, targets: list[Any], config: TrainConfig):
         video_fraction=config.data.video_fraction,
         motion=MotionRange(),
         min_zoom=config.data.min_zoom,
+        style_weights=style_weights(config.data.style_mix, [t.name for t in targets]),
     )
     return ClipSampler(sources, targets, options)
 
