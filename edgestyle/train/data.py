@@ -206,11 +206,12 @@ def style_weights(mix: str, names: list[str]) -> tuple[float, ...] | None:
                 f"data.style_mix names {name!r}, which is not a style of this run ({', '.join(names)})"
             )
         try:
-            weights[name] = float(value) if sep else float("nan")
+            weight = float(value) if sep else None
         except ValueError:
-            weights[name] = float("nan")
-        if not 0 <= weights[name] < float("inf"):
+            weight = None
+        if weight is None or not 0 <= weight < float("inf"):  # nan fails the comparison too
             raise EdgestyleError(f"data.style_mix: {item.strip()!r} needs a weight >= 0, e.g. {name}=2")
+        weights[name] = weight
     if not sum(weights.values()) > 0:
         raise EdgestyleError("data.style_mix leaves no style to draw (every weight is 0)")
     return tuple(weights[n] for n in names)
@@ -242,6 +243,8 @@ class ClipSampler:
         self.sources, self.styles, self.options = sources, styles, options
         if options.style_weights is not None and len(options.style_weights) != len(styles):
             raise ValueError("style_weights needs one weight per style")
+        weights = np.asarray(options.style_weights or (), np.float64)
+        self._style_p = weights / weights.sum() if weights.size else None  # draw probabilities
         dims = {s.codes.shape[1] for s in styles if s.codes is not None}
         if len(dims) > 1 or (dims and any(s.codes is None for s in styles)):
             raise ValueError("either every style has style codes of one length, or none has")
@@ -306,9 +309,8 @@ class ClipSampler:
 
     def sample(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
         o, src = self.options, self.sources
-        if o.style_weights:  # only then: an unweighted run keeps its clip sequence across versions
-            p = np.asarray(o.style_weights, np.float64)
-            style_index = int(rng.choice(len(self.styles), p=p / p.sum()))
+        if self._style_p is not None:  # only then: an unweighted run keeps its clip sequence
+            style_index = int(rng.choice(len(self.styles), p=self._style_p))
         else:
             style_index = int(rng.integers(len(self.styles)))
         style = self.styles[style_index]

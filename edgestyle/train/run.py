@@ -89,7 +89,7 @@ def train_model(
     from edgestyle.preflight import check_free_space
     from edgestyle.teachers import load_teacher
     from edgestyle.train.conditioning import attach_codes, perceptual_pictures, with_colour_variants
-    from edgestyle.train.data import DataOptions, load_sources, make_dataset
+    from edgestyle.train.data import DataOptions, load_sources, make_dataset, style_weights
     from edgestyle.train.loop import Trainer, make_strategy
     from edgestyle.train.macs import generator_cost
 
@@ -98,6 +98,7 @@ def train_model(
         styles, pictures, config.data.style_variants, config.schedule.seed
     )
     names = [s.name for s in styles]
+    mix = style_weights(config.data.style_mix, names)  # a typo fails here, not after minutes of data
     identity = {"generator": config.model.architecture(), "styles": names, "clip_len": config.data.clip_len}
     leader = _leads(strategy)
     if leader:  # the other workers neither read nor write the checkpoints
@@ -118,7 +119,7 @@ def train_model(
     )
     pictures = perceptual_pictures(pictures, targets, config)
     codes = attach_codes(names, targets, pictures, config) if config.data.style_codes else None
-    sampler = _clip_sampler(sources, targets, config)
+    sampler = _clip_sampler(sources, targets, config, mix)
     vectors = None if config.data.style_codes else _initial_style_vectors(styles, teachers, config)
     if leader:
         _record_run(out, identity)
@@ -264,8 +265,8 @@ def _style_targets(
     return targets
 
 
-def _clip_sampler(sources, targets: list[Any], config: TrainConfig):
-    from edgestyle.train.data import ClipOptions, ClipSampler, style_weights
+def _clip_sampler(sources, targets: list[Any], config: TrainConfig, mix: tuple[float, ...] | None):
+    from edgestyle.train.data import ClipOptions, ClipSampler
     from edgestyle.train.flow import MotionRange
 
     options = ClipOptions(
@@ -274,7 +275,7 @@ def _clip_sampler(sources, targets: list[Any], config: TrainConfig):
         video_fraction=config.data.video_fraction,
         motion=MotionRange(),
         min_zoom=config.data.min_zoom,
-        style_weights=style_weights(config.data.style_mix, [t.name for t in targets]),
+        style_weights=mix,
     )
     return ClipSampler(sources, targets, options)
 
