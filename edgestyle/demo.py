@@ -80,8 +80,9 @@ def run_demo(
     picture = demo_picture(out_dir, style_image)
     columns = {"input": clip}
     for label, style in _style_choices(model_path, picture).items():
-        print(f"demo: stylizing {len(clip)} frames with {model_path.name} [{label}]", file=sys.stderr)
-        columns[label] = _stylize_clip(model_path, clip, style)
+        path = resolve_model(model, style=style)  # a style's own shipped file where it has one
+        print(f"demo: stylizing {len(clip)} frames with {path.name} [{label}]", file=sys.stderr)
+        columns[label] = _stylize_clip(path, clip, style)
     video, sheet = out_dir / "demo.mp4", out_dir / "demo_sheet.png"
     first_style = list(columns)[1]
     with VideoFileWriter(video, fps, (clip[0].shape[1] * 2, clip[0].shape[0])) as writer:

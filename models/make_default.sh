@@ -69,7 +69,7 @@ edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --style "mondrian=magenta:$A@$S/composition_mondrian.jpg" \
   --style "matisse=magenta:$A@$S/woman_with_a_hat_matisse.jpg" \
   --style "chalk=magenta:$A@$S/woman_in_peasant_dress_chalk.jpg" \
-  --style cartoon=cartoon \
+  --style "cartoon=${CARTOON_TEACHER:-cartoon}" \
   --loss-net "$A/style_predict_quantized_256.tflite" \
   --set data.style_codes=true --set data.style_variants=0 --set data.teacher_pictures=8 \
   --set model.head=paint --set model.base_channels=24 --set model.state_channels=48 \

@@ -63,3 +63,30 @@ def test_a_training_folder_finds_its_export_folder(tmp_path):
         models.resolve_model(model)
     shutil.copy(DEV_MODEL, model / "export" / "model_32x32_int8.tflite")
     assert models.resolve_model(model) == model / "export" / "model_32x32_int8.tflite"
+
+
+def _baked_copy(source: Path, target: Path, style: str) -> Path:
+    """``source`` with a contract saying it paints ``style`` alone, as `convert --style` writes it."""
+    from dataclasses import replace
+
+    from edgestyle.contract import embed_contract, load_contract
+
+    contract = replace(load_contract(source), baked_style=style, style=None)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(embed_contract(source.read_bytes(), contract))
+    return target
+
+
+def test_a_style_named_alone_uses_its_own_shipped_file(shipped):
+    own = _baked_copy(DEV_MODEL, shipped.parent / "b" / "m_b_32x32_int8.tflite", "b")
+    assert models.resolve_model(None, style="b") == own
+    # Not for another style, a blend, a picture, an explicit model or a variant the folder lacks.
+    assert models.resolve_model(None, style="a") == shipped / "m_64x48_int8.tflite"
+    assert models.resolve_model(None, style={"b": 1.0}) == shipped / "m_64x48_int8.tflite"
+    assert models.resolve_model(str(DEV_MODEL), style="b") == DEV_MODEL
+    edgetpu = models.resolve_model(None, "*_edgetpu.tflite", style="b")
+    assert edgetpu == shipped / "m_64x48_int8_edgetpu.tflite"
+    # A folder named like the style whose model is not baked for it is not a specialist.
+    (shipped.parent / "a").mkdir()
+    shutil.copy(DEV_MODEL, shipped.parent / "a" / "m_a_int8.tflite")
+    assert models.resolve_model(None, style="a") == shipped / "m_64x48_int8.tflite"

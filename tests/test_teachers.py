@@ -27,13 +27,24 @@ def frame() -> np.ndarray:
     return moving_scene(frames=1, width=96, height=64, seed=3)[0][..., ::-1].copy()
 
 
-@pytest.mark.parametrize("spec", ["cartoon", "stylization"])
+@pytest.mark.parametrize("spec", ["cartoon", "toon", "stylization"])
 def test_builtin_teachers_stylize_at_the_same_size(spec: str, frame: np.ndarray) -> None:
     teacher = load_teacher(spec)
     out = teacher(frame)
     assert out.shape == frame.shape and out.dtype == np.uint8
     assert np.abs(out.astype(int) - frame).mean() > 3  # it changed the picture
     assert np.array_equal(out, teacher(frame))  # deterministic: cacheable
+
+
+def test_toon_holds_still_under_sensor_noise_where_cartoon_does_not(frame: np.ndarray) -> None:
+    """The toon filter is smooth in its input (tanh bands, DoG lines), so camera noise barely
+    moves it, while cartoon's hard thresholds flip: the reason the shipped cartoon look uses it."""
+    noisy = np.clip(frame + np.random.default_rng(0).normal(0, 2.0, frame.shape), 0, 255).astype(np.uint8)
+    change = {
+        spec: np.abs(load_teacher(spec)(noisy).astype(int) - load_teacher(spec)(frame)).mean()
+        for spec in ("cartoon", "toon")
+    }
+    assert change["toon"] < 0.5 * change["cartoon"], change
 
 
 def test_tflite_teacher_resizes_to_its_input_and_back(tiny_plain_tflite, frame: np.ndarray) -> None:

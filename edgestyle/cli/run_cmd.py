@@ -211,7 +211,9 @@ def run(
     sink_uris = list(output or [profile.sink])
     _refuse_recording_the_input(uri, sink_uris)
     _check_preview_token(preview_token, sink_uris)
-    model_path = resolve_model(model, profile.model_glob, profile.model_size)
+    # A style's own file is used only when nothing switches styles live (a baked model paints one).
+    fixed_style = choice if cycle_styles is None and not style_dir else None
+    model_path = resolve_model(model, profile.model_glob, profile.model_size, style=fixed_style)
     stylizer = Stylizer(
         model_path,
         delegate=delegate or profile.delegate,

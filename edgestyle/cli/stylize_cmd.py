@@ -119,7 +119,7 @@ def stylize(
     _check_model_options(threads, scene_cut, hold, stabilize)
     choice = _style_choice(style, blend, style_image)
     job = plan(input, output)
-    model_path = resolve_model(model)
+    model_path = resolve_model(model, style=choice)
     stylizer = Stylizer(
         model_path,
         delegate=delegate,

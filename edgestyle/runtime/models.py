@@ -3,7 +3,9 @@
 One function so ``edgestyle run``, ``edgestyle stylize`` and the demo agree on what "the default
 model" is: the ``*_int8.tflite`` files of ``models/default/`` (a folder, a symlink, or a one-line
 text file naming a path relative to ``models/``), else of any ``models/*/``; of several sizes the
-largest, unless a board profile asks for its own size or variant.
+largest, unless a board profile asks for its own size or variant. A style that paints better from
+a file of its own (a specialist: ``models/cartoon/`` holding a model baked with ``--style cartoon``)
+is served by that file when the user names that style alone and no model.
 """
 
 from __future__ import annotations
@@ -70,6 +72,33 @@ def default_model_path(pattern: str = "*_int8.tflite", prefer_size: int | None =
     raise EdgestyleError(f"no --model given and no default model in models/ (expected models/*/{pattern})")
 
 
+def specialist_path(
+    style: object, pattern: str = "*_int8.tflite", prefer_size: int | None = None
+) -> Path | None:
+    """The shipped model baked for the named ``style`` alone (``models/STYLE/``), if there is one.
+
+    A style the joint model paints poorly can ship as its own small file; only a model whose
+    contract says it is baked for exactly this style counts, so an unrelated folder of that name
+    is never picked up.
+    """
+    from edgestyle.contract import load_contract
+
+    if not isinstance(style, str) or not style or "/" in style or style.startswith("."):
+        return None
+    for models in models_dirs():
+        found = []
+        for path in sorted((models / style).glob(pattern)):  # strict: no other variant stands in
+            try:
+                contract = load_contract(path)
+            except EdgestyleError:
+                continue
+            if contract is not None and contract.baked_style == style:
+                found.append(path)
+        if found:
+            return _pick(found, prefer_size)
+    return None
+
+
 def models_in_folder(path: Path, pattern: str = "*_int8.tflite") -> list[Path]:
     """The ``pattern`` models of a folder (else any .tflite), looking in its ``export/`` too:
     ``edgestyle train --out model/`` then ``edgestyle convert model/`` leaves them in model/export/."""
@@ -80,11 +109,15 @@ def models_in_folder(path: Path, pattern: str = "*_int8.tflite") -> list[Path]:
 
 
 def resolve_model(
-    model: str | os.PathLike | None, pattern: str = "*_int8.tflite", prefer_size: int | None = None
+    model: str | os.PathLike | None,
+    pattern: str = "*_int8.tflite",
+    prefer_size: int | None = None,
+    style: object = None,
 ) -> Path:
-    """The user's ``--model`` if given (it must exist), else the shipped default."""
+    """The user's ``--model`` if given (it must exist), else the shipped specialist of ``style``
+    (a single named style) if one ships, else the shipped default."""
     if model is None or str(model) == "":
-        return default_model_path(pattern, prefer_size)
+        return specialist_path(style, pattern, prefer_size) or default_model_path(pattern, prefer_size)
     path = Path(model)
     if path.is_dir():  # a converted-model folder: its int8 model, as `edgestyle convert` names it
         found = models_in_folder(path, pattern)

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 TEACHERS = TeacherRegistry()
 # The registry: one line per kind, in the order help texts list them.
 TEACHERS.register(TeacherKind("cartoon", "cartoon", "edgestyle.teachers.opencv:build_cartoon"))
+TEACHERS.register(TeacherKind("toon", "toon", "edgestyle.teachers.opencv:build_toon"))
 TEACHERS.register(TeacherKind("stylization", "stylization", "edgestyle.teachers.opencv:build_stylization"))
 TEACHERS.register(
     TeacherKind("colour-transfer", "colour-transfer@STYLE.jpg", "edgestyle.teachers.colour_transfer:build")
