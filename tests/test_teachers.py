@@ -36,15 +36,16 @@ def test_builtin_teachers_stylize_at_the_same_size(spec: str, frame: np.ndarray)
     assert np.array_equal(out, teacher(frame))  # deterministic: cacheable
 
 
-def test_toon_holds_still_under_sensor_noise_where_cartoon_does_not(frame: np.ndarray) -> None:
-    """The toon filter is smooth in its input (tanh bands, DoG lines), so camera noise barely
-    moves it, while cartoon's hard thresholds flip: the reason the shipped cartoon look uses it."""
-    noisy = np.clip(frame + np.random.default_rng(0).normal(0, 2.0, frame.shape), 0, 255).astype(np.uint8)
-    change = {
-        spec: np.abs(load_teacher(spec)(noisy).astype(int) - load_teacher(spec)(frame)).mean()
+def test_toon_has_no_hard_steps_where_cartoon_flips_outlines(frame: np.ndarray) -> None:
+    """The toon filter is smooth in its input (tanh bands, soft DoG lines): a one-level brightness
+    change moves no pixel far, while cartoon's binary outlines flip between ink and paper. That
+    is why it holds still on camera footage (its own flicker, measured in the cartoon card)."""
+    brighter = np.clip(frame.astype(int) + 1, 0, 255).astype(np.uint8)
+    jump = {
+        spec: np.abs(load_teacher(spec)(brighter).astype(int) - load_teacher(spec)(frame)).max()
         for spec in ("cartoon", "toon")
     }
-    assert change["toon"] < 0.5 * change["cartoon"], change
+    assert jump["cartoon"] >= 200 and jump["toon"] < 100, jump
 
 
 def test_tflite_teacher_resizes_to_its_input_and_back(tiny_plain_tflite, frame: np.ndarray) -> None:
@@ -146,7 +147,7 @@ def invert_kind():
 def test_a_new_kind_is_one_registration_and_shows_in_help_and_errors(invert_kind, frame) -> None:
     assert np.array_equal(load_teacher("invert")(frame), 255 - frame)
     assert "invert" in teacher_help() and "invert" in builtin_teachers()
-    with pytest.raises(EdgestyleError, match=r"not a built-in \(cartoon, stylization, .*invert\)"):
+    with pytest.raises(EdgestyleError, match=r"not a built-in \(cartoon, toon, stylization, .*invert\)"):
         load_teacher("vangogh")
     TEACHERS.unregister(invert_kind)
     with pytest.raises(EdgestyleError, match="unknown teacher 'invert'"):
