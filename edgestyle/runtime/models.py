@@ -39,13 +39,18 @@ def _candidates(models: Path, pattern: str) -> list[Path]:
     return sorted(models.glob(f"*/{pattern}"))
 
 
-def _input_side(path: Path) -> int | None:
+def _contract(path: Path):
+    """The model's contract, or None when it has none or cannot be read (it is then not chosen)."""
     from edgestyle.contract import load_contract
 
     try:
-        contract = load_contract(path)
+        return load_contract(path)
     except EdgestyleError:
         return None
+
+
+def _input_side(path: Path) -> int | None:
+    contract = _contract(path)
     return contract.frame_input.height if contract else None
 
 
@@ -81,19 +86,14 @@ def specialist_path(
     contract says it is baked for exactly this style counts, so an unrelated folder of that name
     is never picked up.
     """
-    from edgestyle.contract import load_contract
-
     if not isinstance(style, str) or not style or "/" in style or style.startswith("."):
         return None
     for models in models_dirs():
-        found = []
-        for path in sorted((models / style).glob(pattern)):  # strict: no other variant stands in
-            try:
-                contract = load_contract(path)
-            except EdgestyleError:
-                continue
-            if contract is not None and contract.baked_style == style:
-                found.append(path)
+        found = [  # strict glob: no other variant stands in for the profile's
+            path
+            for path in sorted((models / style).glob(pattern))
+            if (contract := _contract(path)) is not None and contract.baked_style == style
+        ]
         if found:
             return _pick(found, prefer_size)
     return None
