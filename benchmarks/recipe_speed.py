@@ -115,6 +115,7 @@ def worktree(revision: str) -> Path:
 
 
 OURS = "this checkout, its recipe"
+THAT = "this checkout, that recipe"
 
 
 def bench_recipe(
@@ -133,12 +134,14 @@ def bench_recipe(
     cache = WORK / "teacher-cache"
     runs: list[tuple[str, Path, list[str]]] = []
     ours = recipe_arguments(REPO, SHARED, WORK)
-    if before:
+    variants = variants or []
+    if before:  # the same settings on the old recipe too: "before vs after" at the old objective
         old = worktree(before)
         old_recipe = recipe_arguments(old, SHARED, WORK)
-        runs += [(f"{before}, its recipe", old, old_recipe), ("this checkout, that recipe", REPO, old_recipe)]
+        runs += [(f"{before}, its recipe", old, old_recipe), (THAT, REPO, old_recipe)]
+        runs += [(f"{THAT} + --set {v}", REPO, [*old_recipe, "--set", v]) for v in variants]
     runs.append((OURS, REPO, ours))
-    runs += [(f"{OURS} + --set {v}", REPO, [*ours, "--set", v]) for v in variants or []]
+    runs += [(f"{OURS} + --set {v}", REPO, [*ours, "--set", v]) for v in variants]
     rates: dict[str, list[float]] = {label: [] for label, _, _ in runs}
     with tempfile.TemporaryDirectory() as tmp:
         for round_ in range(rounds):

@@ -116,6 +116,42 @@ def test_cartoon_distillation_trains_losses_fall_and_a_killed_run_resumes(train_
         train_model([str(train_data)], out, other, tiny_train_config(), tmp_path / "cache", progress=False)
 
 
+@pytest.mark.slow
+def test_mixed_bfloat16_follows_float32_and_saves_a_float32_model(train_data, tmp_path) -> None:
+    """bfloat16 maths is a speed setting only: at a fixed seed the losses follow the float32 run's
+    step by step, the saved generator computes in float32 (conversion and boards never see
+    bfloat16), and the checkpoint continues in float32."""
+    styles = [StyleSource("cartoon", teacher="cartoon"), StyleSource("paint", teacher="stylization")]
+
+    def l1_per_step(out: Path, precision: str) -> np.ndarray:
+        seen: list[float] = []
+        config = tiny_train_config(max_steps=25, **{"runtime.precision": precision})
+        train_model([str(train_data)], out, styles, config, tmp_path / "cache", progress=False,
+                    on_step=lambda step, losses: seen.append(losses["l1"]))  # fmt: skip
+        return np.array(seen)
+
+    full = l1_per_step(tmp_path / "float32", "float32")
+    out = tmp_path / "model"
+    mixed = l1_per_step(out, "mixed_bfloat16")
+    assert mixed[-5:].mean() < 0.8 * mixed[:5].mean(), mixed
+    assert np.max(np.abs(mixed - full) / full) < 0.05, (full, mixed)
+
+    model, meta = load_model_dir(out)
+    assert {layer.dtype_policy.name for layer in model.layers} == {"float32"}
+    assert meta["training"]["config"]["runtime"]["precision"] == "mixed_bfloat16"
+    inputs = {
+        "frame": np.full((1, 32, 32, 3), 0.5, np.float32),
+        **zero_states(load_generator_config(meta), 1, 32, 32),
+    }
+    inputs["style"] = np.array(meta["style"]["vectors"][:1], np.float32)
+    assert model(inputs)["stylized"].dtype == tf.float32
+
+    summary = train_model(
+        [str(train_data)], out, styles, tiny_train_config(max_steps=30), tmp_path / "cache", progress=False
+    )
+    assert (summary["start_step"], summary["end_step"]) == (25, 30)
+
+
 TINY_FEATURES = Path(__file__).parent / "data" / "tiny_features.tflite"
 
 
@@ -237,6 +273,10 @@ def test_mirrored_strategy_over_two_logical_cpus(train_data, tmp_path) -> None:
         (["{data}", "--teacher", "{tmp}/model.onnx"], "unknown teacher file"),
         (["{data}", "--teacher", "cartoon", "--set", "objective.weights.bogus=1"], "unknown config field"),
         (["{data}", "--teacher", "cartoon", "--crop", "30"], "multiple of the stride"),
+        (
+            ["{data}", "--teacher", "cartoon", "--set", "runtime.precision=float16"],
+            "runtime.precision must be",
+        ),
         (["{data}"], "no style given"),
     ],
 )

@@ -8,9 +8,10 @@ TensorBoard scalars and image strips in ``out/logs``, progress with the losses a
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,18 @@ def make_strategy(
     return tf.distribute.get_strategy()
 
 
+@contextlib.contextmanager
+def dtype_policy(name: str) -> Iterator[None]:
+    """Keras layers built inside compute in ``name`` (``mixed_bfloat16``: bfloat16 maths on float32
+    variables, so checkpoints and saved weights do not depend on it)."""
+    before = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(before)
+
+
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """Only one worker writes checkpoints, logs and the model directory: the ``chief`` task when
     TF_CONFIG has one, else worker 0 (TensorFlow's own rule), and the one process of the others."""
@@ -127,7 +140,8 @@ class Trainer:
         gc = config.model
         keras.utils.set_random_seed(config.schedule.seed)
         with self.strategy.scope():
-            self.generator = build_generator(gc)
+            with dtype_policy(config.runtime.precision):
+                self.generator = build_generator(gc)
             self.patch_d = build_patch_discriminator(config.objective.d_channels)
             self.temporal_d = build_temporal_discriminator(config.data.clip_len, config.objective.d_channels)
             self.style_table = None
@@ -216,9 +230,21 @@ class Trainer:
         outs = []
         for t in range(frames.shape[1]):
             result = self.generator({**inputs, "frame": frames[:, t]}, training=training)
-            outs.append(result["stylized"])
-            inputs.update({key_in: result[key_out] for key_in, key_out in gc.state_names()})
+            # float32 out of a mixed-precision generator too: the losses and the next step's inputs
+            outs.append(tf.cast(result["stylized"], tf.float32))
+            inputs.update(
+                {key_in: tf.cast(result[key_out], tf.float32) for key_in, key_out in gc.state_names()}
+            )
         return tf.stack(outs, axis=1)
+
+    def float_generator(self) -> keras.Model:
+        """The generator as saved and converted: float32 compute. A mixed-precision run rebuilds
+        it with the same float32 weights, so its model folder records no bfloat16 layers."""
+        if self.config.runtime.precision == "float32":
+            return self.generator
+        model = build_generator(self.config.model)
+        model.set_weights(self.generator.get_weights())
+        return model
 
     def _replica_step(self, batch: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         """One G update over the objective's active terms, then one D update if a GAN term is on."""

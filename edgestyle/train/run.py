@@ -315,7 +315,7 @@ def _save(
     vectors = codes if codes is not None else trainer.style_vectors()
     save_model_dir(
         out,
-        trainer.generator,
+        trainer.float_generator(),
         config.model,
         {k: v for k, v in vectors.items() if VARIANT_MARK not in k} if vectors else None,
         info,
