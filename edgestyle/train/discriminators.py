@@ -16,7 +16,8 @@ def _patch_net(inputs, channels: int, depth: int, name: str) -> keras.Model:
     for i in range(depth):
         x = layers.Conv2D(channels * 2**i, 4, strides=2, padding="same", name=f"{name}_conv{i}")(x)
         x = layers.LeakyReLU(0.2, name=f"{name}_lrelu{i}")(x)
-    logits = layers.Conv2D(1, 3, padding="same", name=f"{name}_logits")(x)
+    # float32 logits under a mixed-precision policy too: the losses' softplus wants them
+    logits = layers.Conv2D(1, 3, padding="same", name=f"{name}_logits", dtype="float32")(x)
     return keras.Model(inputs, logits, name=name)
 
 

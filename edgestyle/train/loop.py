@@ -142,8 +142,10 @@ class Trainer:
         with self.strategy.scope():
             with dtype_policy(config.runtime.precision):
                 self.generator = build_generator(gc)
-            self.patch_d = build_patch_discriminator(config.objective.d_channels)
-            self.temporal_d = build_temporal_discriminator(config.data.clip_len, config.objective.d_channels)
+                self.patch_d = build_patch_discriminator(config.objective.d_channels)
+                self.temporal_d = build_temporal_discriminator(
+                    config.data.clip_len, config.objective.d_channels
+                )
             self.style_table = None
             if gc.style_dim and not config.data.style_codes:
                 init = (
