@@ -244,7 +244,8 @@ class Trainer:
         it with the same float32 weights, so its model folder records no bfloat16 layers."""
         if self.config.runtime.precision == "float32":
             return self.generator
-        model = build_generator(self.config.model)
+        with dtype_policy("float32"):
+            model = build_generator(self.config.model)
         model.set_weights(self.generator.get_weights())
         return model
 
