@@ -2,8 +2,8 @@
 # Reproduce the painting specialists (models/starry/, ... : one painting baked into each file) from
 # ../shared and the default model's kept run.
 #
-#   bash models/make_paintings.sh                 # SHARED=... WORK=... as in make_default.sh
-#   STYLES="starry chalk" bash models/make_paintings.sh
+#   bash models/make_paintings.sh         # starry, matisse, chalk; SHARED=... WORK=... as in make_default.sh
+#   STYLES="the_scream leger mondrian" GROW=17900 WORK=out/paintings2 bash models/make_paintings.sh
 #
 # The joint default model (models/default/) has to paint seven paintings, cartoon and pictures it
 # never saw with one set of weights, and training it further for the paintings' look cost the
@@ -14,6 +14,9 @@
 # so that strokes grow, then with the noise-consistency and smooth-flow weights raised to 30 so
 # that they hold still (the order matters: run C, with both high from the start, grew no strokes).
 # Each painting is then converted with its style baked in (FiLM folded into the convolutions).
+# SOLO (one name; chalk with the default STYLES) then trains on that painting alone with the patch
+# term at 80 and the stability weights at 5, to step SOLO_STEPS, before it is converted: chalk had
+# flicker to spare (0.08x on the webcam) and lacked the teacher's hatching (models/chalk/MODEL_CARD.md).
 # Copied into models/STYLE/, `edgestyle run/stylize --style STYLE` without --model picks it
 # (docs/runtime.md); blends, --style-image and cycling keep the joint model.
 # Train alone on the machine. Skips cleanly (exit 0) when ../shared is absent.
@@ -21,36 +24,51 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 SHARED="${SHARED:-$here/../../shared}"
 WORK="${WORK:-$here/../out/paintings-model}"
+if [ -z "${STYLES:-}" ]; then SOLO="${SOLO-chalk}"; fi
 STYLES="${STYLES:-starry chalk matisse}"  # the shipped specialists (models/starry/MODEL_CARD.md)
+SOLO="${SOLO:-}"
 NAMES="starry the_scream great_wave leger mondrian matisse chalk"  # the paintings of make_default.sh
-for style in $STYLES; do  # a typo would otherwise surface only at conversion, after the training
-  case " $NAMES " in *" $style "*) ;; *) echo "error: STYLES: $style is not one of: $NAMES" >&2; exit 2 ;; esac
+for style in $STYLES $SOLO; do  # a typo would otherwise surface only at conversion, after the training
+  case " $NAMES " in *" $style "*) ;; *) echo "error: STYLES/SOLO: $style is not one of: $NAMES" >&2; exit 2 ;; esac
 done
 if [ ! -d "$SHARED/data/photos" ] || [ ! -d "$SHARED/anchors" ]; then
   echo "skip: $SHARED/data/photos or $SHARED/anchors not found (set SHARED=...)"
   exit 0
 fi
-mix=""
-for name in $NAMES cartoon; do
-  weight=0
-  for style in $STYLES; do if [ "$style" = "$name" ]; then weight=1; fi; done
-  mix="$mix${mix:+,}$name=$weight"
-done
-train() {  # $1: the step to stop at; then NAME=VALUE settings for make_default.sh
-  local steps="$1"
-  shift
+style_mix() {  # $@: the paintings to draw; every other style gets weight 0
+  local mix="" name weight style
+  for name in $NAMES cartoon; do
+    weight=0
+    for style in "$@"; do if [ "$style" = "$name" ]; then weight=1; fi; done
+    mix="$mix${mix:+,}$name=$weight"
+  done
+  echo "$mix"
+}
+train() {  # $1: the paintings (quoted), $2: the step to stop at; then NAME=VALUE settings
+  local mix steps="$2"
+  mix="$(style_mix $1)"
+  shift 2
   env SHARED="$SHARED" WORK="$WORK" STEPS="$steps" BUDGET="${BUDGET:-4h}" TRAIN_ONLY=1 PATCHES=40 "$@" \
     EXTRA="--set data.style_mix=$mix ${EXTRA:-}" bash "$here/make_default.sh"
 }
-# The measured run (alone, 0.87 steps/s on that day's 2-core VM): 16,663 -> 19,000 growing
-# strokes, then 1,700 steps holding them.
-train 19000
-train "${STEPS:-20700}" NOISE=30 FLOW=30
-for style in $STYLES; do
+convert() {  # $1: the painting to bake into the current checkpoint
+  local size targets
   for size in 384x384 256x256; do
     targets=cpu; [ "$size" = 384x384 ] && targets=cpu,gpu,edgetpu
-    edgestyle convert "$WORK/default" -o "$WORK/export" -s "$size" -t "$targets" --style "$style" \
+    edgestyle convert "$WORK/default" -o "$WORK/export" -s "$size" -t "$targets" --style "$1" \
       -c "$SHARED/data/photos/kodak24"
   done
+}
+# The measured run (alone, 0.87 steps/s on that day's 2-core VM): 16,663 -> 19,000 growing
+# strokes, then 1,700 steps holding them. The_scream, leger and mondrian: GROW=17900 (their run
+# grew for 1,250 steps and held for 2,800; models/the_scream/MODEL_CARD.md).
+train "$STYLES" "${GROW:-19000}"
+train "$STYLES" "${STEPS:-20700}" NOISE=30 FLOW=30
+for style in $STYLES; do
+  case " $SOLO " in *" $style "*) ;; *) convert "$style" ;; esac
 done
+if [ -n "$SOLO" ]; then  # one painting alone from here on (chalk: 20,700 -> 22,287, 30 min)
+  train "$SOLO" "${SOLO_STEPS:-22287}" PATCHES=80 NOISE=5 FLOW=5
+  convert "$SOLO"
+fi
 echo "done: copy $WORK/export/default_*_STYLE_{int8,fp16}.* into models/STYLE/ for each of: $STYLES"
