@@ -28,6 +28,7 @@ if [ -z "${STYLES:-}" ]; then SOLO="${SOLO-chalk}"; fi
 STYLES="${STYLES:-starry chalk matisse}"  # the shipped specialists (models/starry/MODEL_CARD.md)
 SOLO="${SOLO:-}"
 NAMES="starry the_scream great_wave leger mondrian matisse chalk"  # the paintings of make_default.sh
+case "$SOLO" in *" "*) echo "error: SOLO: one painting, not: $SOLO" >&2; exit 2 ;; esac
 for style in $STYLES $SOLO; do  # a typo would otherwise surface only at conversion, after the training
   case " $NAMES " in *" $style "*) ;; *) echo "error: STYLES/SOLO: $style is not one of: $NAMES" >&2; exit 2 ;; esac
 done
