@@ -237,6 +237,7 @@ def test_a_bad_loss_network_fails_before_training_with_one_line(train_data, tmp_
 
 @pytest.mark.slow
 def test_mirrored_strategy_over_two_logical_cpus(train_data, tmp_path) -> None:
+    """Also the weight average's update on mirrored variables (cross-replica context)."""
     script = textwrap.dedent(
         f"""
         import tensorflow as tf
@@ -246,7 +247,7 @@ def test_mirrored_strategy_over_two_logical_cpus(train_data, tmp_path) -> None:
         from edgestyle.train.styles import StyleSource
         from tests.test_train import tiny_train_config
         s = train_model([{str(train_data / "stills")!r}], {str(tmp_path / "m")!r}, [StyleSource("c", teacher="cartoon")],
-                        tiny_train_config(max_steps=2), {str(tmp_path / "cache")!r}, strategy="mirrored", progress=False)
+                        tiny_train_config(max_steps=2, ema=0.99), {str(tmp_path / "cache")!r}, strategy="mirrored", progress=False)
         import json; print("RESULT", json.dumps({{"end": s["end_step"], "loss": s["final_losses"]["l1"]}}))
         """
     )
@@ -277,6 +278,7 @@ def test_mirrored_strategy_over_two_logical_cpus(train_data, tmp_path) -> None:
             ["{data}", "--teacher", "cartoon", "--set", "runtime.precision=float16"],
             "runtime.precision must be",
         ),
+        (["{data}", "--teacher", "cartoon", "--set", "schedule.ema=1"], "schedule.ema must be"),
         (["{data}"], "no style given"),
     ],
 )
@@ -438,3 +440,30 @@ def test_style_mix_draws_the_named_style_more_often_and_rejects_unknown_names() 
     drawn = [int(sampler.sample(np.random.default_rng([0, k]))["style"]) for k in range(200)]
     share = drawn.count(2) / len(drawn)
     assert 0.45 < share < 0.75  # 3 / 5 expected; uniform would give a third
+
+
+@pytest.mark.slow
+def test_weight_average_switched_on_when_resuming_is_what_the_model_saves(train_data, tmp_path) -> None:
+    import tensorflow as tf
+
+    out = tmp_path / "model"
+    styles = [StyleSource("cartoon", teacher="cartoon")]
+    train_model(
+        [str(train_data)], out, styles, tiny_train_config(max_steps=10), tmp_path / "c", progress=False
+    )
+    averaged = tiny_train_config(max_steps=20, ema=0.9)
+    summary = train_model([str(train_data)], out, styles, averaged, tmp_path / "c", progress=False)
+    assert (summary["start_step"], summary["end_step"]) == (10, 20)  # resumed from a run without it
+
+    reader = tf.train.load_checkpoint(str(out / "checkpoints"))
+    names = sorted(n for n in reader.get_variable_to_shape_map() if n.startswith("generator_ema/shadow/"))
+    shadow = [reader.get_tensor(n) for n in sorted(names, key=lambda n: int(n.split("/")[2]))]
+    model, meta = load_model_dir(out)
+    saved = [w.numpy() for w in model.trainable_variables]
+    assert len(saved) == len(shadow) and meta["training"]["config"]["schedule"]["ema"] == 0.9
+    for s, w in zip(shadow, saved, strict=True):
+        np.testing.assert_allclose(w, s, atol=1e-6)  # the model is the average ...
+    restored = tf.train.Checkpoint(generator=model)  # ... not the live weights of step 20
+    restored.read(str(tf.train.latest_checkpoint(out / "checkpoints"))).expect_partial()
+    live = [w.numpy() for w in model.trainable_variables]
+    assert max(np.abs(a - b).max() for a, b in zip(live, saved, strict=True)) > 1e-4

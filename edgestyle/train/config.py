@@ -108,6 +108,10 @@ class ScheduleConfig:
     # and reach it after ``stability_ramp`` steps (0: full weight from the start)
     stability_ramp: int = 0
     stability_floor: float = 1.0
+    # > 0: keep an exponential moving average of the generator's weights with this decay (e.g.
+    # 0.999, about the last 1,000 steps) and save it as the model: strokes stop wobbling between
+    # steps (see train/weight_average.py). 0: the model is the last step's weights
+    ema: float = 0.0
     checkpoint_every: int = 200
     log_every: int = 10
     image_every: int = 200
@@ -175,6 +179,8 @@ class TrainConfig:
             problems.append("pair noise must satisfy 0 <= pair_noise_min <= pair_noise_max <= 0.5")
         if s.stability_ramp < 0 or not 0 <= s.stability_floor <= 1:
             problems.append("schedule.stability_ramp must be >= 0 and schedule.stability_floor 0 to 1")
+        if not 0 <= s.ema < 1:
+            problems.append("schedule.ema must be 0 (off) or a decay below 1, e.g. 0.999")
         if s.time_budget is not None and not 0 < s.time_budget < float("inf"):
             problems.append("the time budget must be more than 0 seconds")
         if self.runtime.precision not in PRECISIONS:

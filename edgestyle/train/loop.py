@@ -30,6 +30,7 @@ from edgestyle.train.discriminators import (
 )
 from edgestyle.train.generator import build_generator
 from edgestyle.train.model_dir import CHECKPOINT_DIR, LOG_DIR
+from edgestyle.train.weight_average import WeightAverage
 
 # The loss network when none is given: Magenta's style predictor (a MobileNetV2), shipped beside
 # the models for the "any painting" mode.
@@ -173,17 +174,10 @@ class Trainer:
             if self.d_vars:
                 self.opt_d.build(self.d_vars)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+            self.average = WeightAverage(self.g_vars, config.schedule.ema) if config.schedule.ema else None
         self._setup_perceptual(style_images or {})
         self.terms = objective.active_terms(self)
-        self.checkpoint = tf.train.Checkpoint(
-            generator=self.generator,
-            patch_d=self.patch_d,
-            temporal_d=self.temporal_d,
-            opt_g=self.opt_g,
-            opt_d=self.opt_d,
-            step=self.step,
-            **({"style_table": self.style_table} if self.style_table is not None else {}),
-        )
+        self.checkpoint = tf.train.Checkpoint(**self._checkpoint_parts())
         ckpt_dir = self.out_dir / CHECKPOINT_DIR
         if not self.chief:  # every worker saves, as TensorFlow asks: the others into scratch, removed after
             import tempfile
@@ -192,6 +186,21 @@ class Trainer:
         self.manager = tf.train.CheckpointManager(self.checkpoint, str(ckpt_dir), max_to_keep=2)
         self._train_step = None
         self.stop_signal: int | None = None  # SIGINT/SIGTERM when fit() was interrupted
+
+    def _checkpoint_parts(self, with_average: bool = True) -> dict[str, Any]:
+        parts = dict(
+            generator=self.generator,
+            patch_d=self.patch_d,
+            temporal_d=self.temporal_d,
+            opt_g=self.opt_g,
+            opt_d=self.opt_d,
+            step=self.step,
+        )
+        if self.style_table is not None:
+            parts["style_table"] = self.style_table
+        if self.average is not None and with_average:
+            parts["generator_ema"] = self.average
+        return parts
 
     # -- perceptual losses -------------------------------------------------------------------
     def _setup_perceptual(self, style_images: dict[int, list[np.ndarray]]) -> None:
@@ -300,6 +309,8 @@ class Trainer:
             @tf.function(jit_compile=self.config.runtime.jit or None)
             def step(batch):
                 per_replica = self.strategy.run(self._replica_step, args=(batch,))
+                if self.average is not None:
+                    self.average.update(self.step)
                 return {
                     k: self.strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
                     for k, v in per_replica.items()
@@ -321,7 +332,7 @@ class Trainer:
         latest = self.manager.latest_checkpoint
         if latest:
             try:
-                self.checkpoint.restore(latest).assert_existing_objects_matched()
+                self._restore_from(latest)
             except (tf.errors.OpError, ValueError, AssertionError) as exc:
                 cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise EdgestyleError(
@@ -331,6 +342,24 @@ class Trainer:
         if workers_in(self.strategy) > 1:
             take_chiefs_values(self.strategy, self.state_variables(), self.chief)
         return int(self.step.numpy())
+
+    def _restore_from(self, latest: str) -> None:
+        """Restore every part; a checkpoint from a run without the weight average (switched on
+        when resuming) restores the rest and starts the average at the restored weights."""
+        saved = {name for name, _ in tf.train.list_variables(latest)}
+        has_average = any(name.startswith("generator_ema/") for name in saved)
+        if self.average is None or has_average:
+            self.checkpoint.restore(latest).assert_existing_objects_matched()
+            return
+        tf.train.Checkpoint(**self._checkpoint_parts(with_average=False)).restore(
+            latest
+        ).assert_existing_objects_matched()
+        self.average.reset()
+
+    def averaged(self) -> contextlib.AbstractContextManager:
+        """Inside the block the generator and style table hold the weights to save: the moving
+        average when ``schedule.ema`` is on, else the live weights."""
+        return self.average.applied() if self.average is not None else contextlib.nullcontext()
 
     def save_checkpoint(self) -> None:
         """Save one checkpoint; a full or read-only disk is one error (the previous checkpoints stay)."""
@@ -347,6 +376,8 @@ class Trainer:
         variables += [*self.opt_g.variables, *self.opt_d.variables, self.step]
         if self.style_table is not None:
             variables += list(self.style_table.weights)
+        if self.average is not None:
+            variables += list(self.average.shadow)
         return variables
 
     def checkpoint_bytes(self) -> int:

@@ -312,18 +312,19 @@ def _save(
         "workers": workers_in(trainer.strategy),
     }
     teacher_info = [dict(teachers[i].info, style=styles[i].name) for i in teachers] or None
-    vectors = codes if codes is not None else trainer.style_vectors()
-    save_model_dir(
-        out,
-        trainer.float_generator(),
-        config.model,
-        {k: v for k, v in vectors.items() if VARIANT_MARK not in k} if vectors else None,
-        info,
-        default_style=named[0].name,
-        teacher=teacher_info,
-        baked_style=named[0].name if config.model.style_dim == 0 else None,
-        style_code=predictor_info(config) if config.data.style_codes else None,
-    )
+    with trainer.averaged():  # inside: the generator may be the live model itself
+        vectors = codes if codes is not None else trainer.style_vectors()
+        save_model_dir(
+            out,
+            trainer.float_generator(),
+            config.model,
+            {k: v for k, v in vectors.items() if VARIANT_MARK not in k} if vectors else None,
+            info,
+            default_style=named[0].name,
+            teacher=teacher_info,
+            baked_style=named[0].name if config.model.style_dim == 0 else None,
+            style_code=predictor_info(config) if config.data.style_codes else None,
+        )
 
 
 def _strategy_name(strategy) -> str:
