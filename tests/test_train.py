@@ -456,7 +456,7 @@ def test_weight_average_switched_on_when_resuming_is_what_the_model_saves(train_
     assert (summary["start_step"], summary["end_step"]) == (10, 20)  # resumed from a run without it
 
     reader = tf.train.load_checkpoint(str(out / "checkpoints"))
-    names = sorted(n for n in reader.get_variable_to_shape_map() if n.startswith("generator_ema/shadow/"))
+    names = [n for n in reader.get_variable_to_shape_map() if n.startswith("generator_ema/shadow/")]
     shadow = [reader.get_tensor(n) for n in sorted(names, key=lambda n: int(n.split("/")[2]))]
     model, meta = load_model_dir(out)
     saved = [w.numpy() for w in model.trainable_variables]

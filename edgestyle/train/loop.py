@@ -346,9 +346,9 @@ class Trainer:
     def _restore_from(self, latest: str) -> None:
         """Restore every part; a checkpoint from a run without the weight average (switched on
         when resuming) restores the rest and starts the average at the restored weights."""
-        saved = {name for name, _ in tf.train.list_variables(latest)}
-        has_average = any(name.startswith("generator_ema/") for name in saved)
-        if self.average is None or has_average:
+        if self.average is None or any(
+            name.startswith("generator_ema/") for name, _ in tf.train.list_variables(latest)
+        ):
             self.checkpoint.restore(latest).assert_existing_objects_matched()
             return
         tf.train.Checkpoint(**self._checkpoint_parts(with_average=False)).restore(
