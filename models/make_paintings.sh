@@ -4,6 +4,7 @@
 #
 #   bash models/make_paintings.sh         # starry, matisse, chalk; SHARED=... WORK=... as in make_default.sh
 #   STYLES="the_scream leger mondrian" GROW=17900 WORK=out/paintings2 bash models/make_paintings.sh
+#   STYLES="the_scream leger mondrian" GROW=17900 LOCK=leger WORK=out/paintings2 bash models/make_paintings.sh
 #
 # The joint default model (models/default/) has to paint seven paintings, cartoon and pictures it
 # never saw with one set of weights, and training it further for the paintings' look cost the
@@ -17,6 +18,12 @@
 # SOLO (one name; chalk with the default STYLES) then trains on that painting alone with the patch
 # term at 80 and the stability weights at 5, to step SOLO_STEPS, before it is converted: chalk had
 # flicker to spare (0.08x on the webcam) and lacked the teacher's hatching (models/chalk/MODEL_CARD.md).
+# LOCK (names from STYLES; leger) then trains each of them alone from the run's last checkpoint, in
+# WORK/lock-STYLE, with the trainer's weight average (schedule.ema=0.998), the patch term at 80,
+# noise = flow = 30 and the temporal term raised: 60 to LOCK_GROW (strokes grow, and the temporal
+# term keeps them following motion), then 200 to LOCK_STEPS (the recurrent output is locked to the
+# picture's motion). Raising noise and flow instead moved back along the same style/flicker line;
+# the temporal term moved the line (models/leger/MODEL_CARD.md).
 # Copied into models/STYLE/, `edgestyle run/stylize --style STYLE` without --model picks it
 # (docs/runtime.md); blends, --style-image and cycling keep the joint model.
 # Train alone on the machine. Skips cleanly (exit 0) when ../shared is absent.
@@ -28,7 +35,11 @@ if [ -z "${STYLES:-}" ]; then SOLO="${SOLO-chalk}"; fi
 STYLES="${STYLES:-starry chalk matisse}"  # the shipped specialists (models/starry/MODEL_CARD.md)
 SOLO="${SOLO:-}"
 NAMES="starry the_scream great_wave leger mondrian matisse chalk"  # the paintings of make_default.sh
+LOCK="${LOCK:-}"
 case "$SOLO" in *" "*) echo "error: SOLO: one painting, not: $SOLO" >&2; exit 2 ;; esac
+for style in $LOCK; do
+  case " $STYLES " in *" $style "*) ;; *) echo "error: LOCK: $style is not one of STYLES: $STYLES" >&2; exit 2 ;; esac
+done
 for style in $STYLES $SOLO; do  # a typo would otherwise surface only at conversion, after the training
   case " $NAMES " in *" $style "*) ;; *) echo "error: STYLES/SOLO: $style is not one of: $NAMES" >&2; exit 2 ;; esac
 done
@@ -52,6 +63,23 @@ train() {  # $1: the paintings (quoted), $2: the step to stop at; then NAME=VALU
   env SHARED="$SHARED" WORK="$WORK" STEPS="$steps" BUDGET="${BUDGET:-4h}" TRAIN_ONLY=1 PATCHES=40 "$@" \
     EXTRA="--set data.style_mix=$mix ${EXTRA:-}" bash "$here/make_default.sh"
 }
+lock() {  # $1: one painting, trained alone from the run's last checkpoint in WORK/lock-$1, then converted
+  local dir="$WORK/lock-$1" from="$WORK/default/checkpoints" latest
+  if [ ! -d "$dir/default/checkpoints" ]; then  # a rerun resumes the lock run from its own checkpoints
+    latest="$(sed -n 's/^model_checkpoint_path: "\(.*\)"/\1/p' "$from/checkpoint")"
+    mkdir -p "$dir/default/checkpoints"
+    cp "$from/$latest".* "$from/run.json" "$dir/default/checkpoints/"
+    printf 'model_checkpoint_path: "%s"\nall_model_checkpoint_paths: "%s"\n' "$latest" "$latest" \
+      >"$dir/default/checkpoints/checkpoint"
+    ln -s "$(cd "$WORK" && pwd)/teacher-cache" "$dir/teacher-cache"
+  fi
+  local average="--set schedule.ema=0.998"
+  WORK="$dir" EXTRA="$average --set objective.weights.temporal=60 ${EXTRA:-}" \
+    train "$1" "${LOCK_GROW:-21900}" PATCHES=80 NOISE=30 FLOW=30
+  WORK="$dir" EXTRA="$average --set objective.weights.temporal=200 ${EXTRA:-}" \
+    train "$1" "${LOCK_STEPS:-22500}" PATCHES=80 NOISE=30 FLOW=30
+  WORK="$dir" convert "$1"
+}
 convert() {  # $1: the painting to bake into the current checkpoint
   local size targets
   for size in 384x384 256x256; do
@@ -66,10 +94,14 @@ convert() {  # $1: the painting to bake into the current checkpoint
 train "$STYLES" "${GROW:-19000}"
 train "$STYLES" "${STEPS:-20700}" NOISE=30 FLOW=30
 for style in $STYLES; do
-  case " $SOLO " in *" $style "*) ;; *) convert "$style" ;; esac
+  case " $SOLO $LOCK " in *" $style "*) ;; *) convert "$style" ;; esac
+done
+for style in $LOCK; do  # leger: 20,700 -> 21,900 -> 22,500 (models/leger/MODEL_CARD.md)
+  lock "$style"
 done
 if [ -n "$SOLO" ]; then  # one painting alone from here on (chalk: 20,700 -> 22,287, 30 min)
   train "$SOLO" "${SOLO_STEPS:-22287}" PATCHES=80 NOISE=5 FLOW=5
   convert "$SOLO"
 fi
 echo "done: copy $WORK/export/default_*_STYLE_{int8,fp16}.* into models/STYLE/ for each of: $STYLES"
+if [ -n "$LOCK" ]; then echo "      (from $WORK/lock-STYLE/export/ for: $LOCK)"; fi
