@@ -42,19 +42,17 @@ A="$SHARED/anchors"
 S="$SHARED/styles"
 kept="$here/default/training"
 
+# shellcheck source=models/latest_checkpoint.sh
+source "$here/latest_checkpoint.sh"
+
 if [ -z "${FRESH:-}" ] && [ ! -f "$model/checkpoints/checkpoint" ] && [ -f "$kept/checkpoint" ]; then
-  mkdir -p "$model/checkpoints"
-  cp "$kept"/* "$model/checkpoints/"
-  echo "continuing the kept run: $(sed -n 's/^model_checkpoint_path: "\(.*\)"/\1/p' "$kept/checkpoint")"
+  mkdir -p "$model"
+  echo "continuing the kept run: $(copy_latest_checkpoint "$kept" "$model/checkpoints")"
 fi
 
 keep_latest_checkpoint() {  # the newest checkpoint of $model into models/default/training/, alone
-  local src="$model/checkpoints" latest tmp="$kept.tmp"
-  latest="$(sed -n 's/^model_checkpoint_path: "\(.*\)"/\1/p' "$src/checkpoint")"
-  rm -rf "$tmp" && mkdir -p "$tmp"
-  cp "$src/$latest".* "$src/run.json" "$tmp/"
-  printf 'model_checkpoint_path: "%s"\nall_model_checkpoint_paths: "%s"\n' "$latest" "$latest" > "$tmp/checkpoint"
-  rm -rf "$kept" && mv "$tmp" "$kept"
+  local latest
+  latest="$(copy_latest_checkpoint "$model/checkpoints" "$kept")"
   echo "kept $latest in $kept ($(du -sh "$kept" | cut -f1))"
 }
 

@@ -47,6 +47,8 @@ if [ ! -d "$SHARED/data/photos" ] || [ ! -d "$SHARED/anchors" ]; then
   echo "skip: $SHARED/data/photos or $SHARED/anchors not found (set SHARED=...)"
   exit 0
 fi
+# shellcheck source=models/latest_checkpoint.sh
+source "$here/latest_checkpoint.sh"
 style_mix() {  # $@: the paintings to draw; every other style gets weight 0
   local mix="" name weight style
   for name in $NAMES cartoon; do
@@ -64,14 +66,11 @@ train() {  # $1: the paintings (quoted), $2: the step to stop at; then NAME=VALU
     EXTRA="--set data.style_mix=$mix ${EXTRA:-}" bash "$here/make_default.sh"
 }
 lock() {  # $1: one painting, trained alone from the run's last checkpoint in WORK/lock-$1, then converted
-  local dir="$WORK/lock-$1" from="$WORK/default/checkpoints" latest
+  local dir="$WORK/lock-$1"
   if [ ! -d "$dir/default/checkpoints" ]; then  # a rerun resumes the lock run from its own checkpoints
-    latest="$(sed -n 's/^model_checkpoint_path: "\(.*\)"/\1/p' "$from/checkpoint")"
-    mkdir -p "$dir/default/checkpoints"
-    cp "$from/$latest".* "$from/run.json" "$dir/default/checkpoints/"
-    printf 'model_checkpoint_path: "%s"\nall_model_checkpoint_paths: "%s"\n' "$latest" "$latest" \
-      >"$dir/default/checkpoints/checkpoint"
-    ln -s "$(cd "$WORK" && pwd)/teacher-cache" "$dir/teacher-cache"
+    mkdir -p "$dir/default"
+    ln -sfn "$(cd "$WORK" && pwd)/teacher-cache" "$dir/teacher-cache"
+    echo "lock $1: from $(copy_latest_checkpoint "$WORK/default/checkpoints" "$dir/default/checkpoints")"
   fi
   local average="--set schedule.ema=0.998"
   WORK="$dir" EXTRA="$average --set objective.weights.temporal=60 ${EXTRA:-}" \
