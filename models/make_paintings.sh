@@ -4,7 +4,7 @@
 #
 #   bash models/make_paintings.sh         # starry, matisse, chalk; SHARED=... WORK=... as in make_default.sh
 #   STYLES="the_scream leger mondrian" GROW=17900 WORK=out/paintings2 bash models/make_paintings.sh
-#   STYLES="the_scream leger mondrian" GROW=17900 LOCK=leger WORK=out/paintings2 bash models/make_paintings.sh
+#   STYLES="the_scream leger mondrian" GROW=17900 LOCK="leger mondrian the_scream" WORK=out/paintings2 bash models/make_paintings.sh
 #
 # The joint default model (models/default/) has to paint seven paintings, cartoon and pictures it
 # never saw with one set of weights, and training it further for the paintings' look cost the
@@ -18,12 +18,16 @@
 # SOLO (one name; chalk with the default STYLES) then trains on that painting alone with the patch
 # term at 80 and the stability weights at 5, to step SOLO_STEPS, before it is converted: chalk had
 # flicker to spare (0.08x on the webcam) and lacked the teacher's hatching (models/chalk/MODEL_CARD.md).
-# LOCK (names from STYLES; leger) then trains each of them alone from the run's last checkpoint, in
-# WORK/lock-STYLE, with the trainer's weight average (schedule.ema=0.998), the patch term at 80,
-# noise = flow = 30 and the temporal term raised: 60 to LOCK_GROW (strokes grow, and the temporal
-# term keeps them following motion), then 200 to LOCK_STEPS (the recurrent output is locked to the
-# picture's motion). Raising noise and flow instead moved back along the same style/flicker line;
-# the temporal term moved the line (models/leger/MODEL_CARD.md).
+# LOCK (names from STYLES; leger, mondrian, the_scream) then trains each of them alone from the
+# run's last checkpoint, in WORK/lock-STYLE, with the trainer's weight average
+# (schedule.ema=0.998), the patch term at 80, noise = flow = 30 and the temporal term raised: 60
+# to its grow step (strokes grow, and the temporal term keeps them following motion), then 200 to
+# its lock step (the recurrent output is locked to the picture's motion). Raising noise and flow
+# instead moved back along the same style/flicker line; the temporal term moved the line
+# (models/leger/MODEL_CARD.md).
+# lock_plan gives each painting its steps (LOCK_GROW and LOCK_STEPS override them for a probe);
+# mondrian and the_scream add a finish phase (finish_settings): the colour and low-pass terms
+# raised, which closed the_scream's style gap without the flicker that the patch term brought.
 # Copied into models/STYLE/, `edgestyle run/stylize --style STYLE` without --model picks it
 # (docs/runtime.md); blends, --style-image and cycling keep the joint model.
 # Train alone on the machine. Skips cleanly (exit 0) when ../shared is absent.
@@ -65,8 +69,23 @@ train() {  # $1: the paintings (quoted), $2: the step to stop at; then NAME=VALU
   env SHARED="$SHARED" WORK="$WORK" STEPS="$steps" BUDGET="${BUDGET:-4h}" TRAIN_ONLY=1 PATCHES=40 "$@" \
     EXTRA="--set data.style_mix=$mix ${EXTRA:-}" bash "$here/make_default.sh"
 }
+lock_plan() {  # $1: one painting -> "GROW LOCK FINISH": the steps at which each lock phase ends
+  case "$1" in  # as measured (each painting's MODEL_CARD.md); "-": no finish phase
+    mondrian) echo "21500 21900 22500" ;;
+    the_scream) echo "21900 22700 22900" ;;
+    *) echo "21900 22500 -" ;;
+  esac
+}
+finish_settings() {  # $1: one painting -> the settings of its finish phase
+  local palette="--set objective.weights.colour=60 --set objective.weights.lowpass=10"
+  case "$1" in  # both raise the palette pulls; mondrian also doubles the temporal term (Sintel flicker)
+    mondrian) echo "--set objective.weights.temporal=400 $palette" ;;
+    the_scream) echo "--set objective.weights.temporal=200 $palette" ;;
+  esac
+}
 lock() {  # $1: one painting, trained alone from the run's last checkpoint in WORK/lock-$1, then converted
-  local dir="$WORK/lock-$1"
+  local dir="$WORK/lock-$1" grow steps finish
+  read -r grow steps finish <<<"$(lock_plan "$1")"
   if [ ! -d "$dir/default/checkpoints" ]; then  # a rerun resumes the lock run from its own checkpoints
     mkdir -p "$dir/default"
     ln -sfn "$(cd "$WORK" && pwd)/teacher-cache" "$dir/teacher-cache"
@@ -74,9 +93,13 @@ lock() {  # $1: one painting, trained alone from the run's last checkpoint in WO
   fi
   local average="--set schedule.ema=0.998"
   WORK="$dir" EXTRA="$average --set objective.weights.temporal=60 ${EXTRA:-}" \
-    train "$1" "${LOCK_GROW:-21900}" PATCHES=80 NOISE=30 FLOW=30
+    train "$1" "${LOCK_GROW:-$grow}" PATCHES=80 NOISE=30 FLOW=30
   WORK="$dir" EXTRA="$average --set objective.weights.temporal=200 ${EXTRA:-}" \
-    train "$1" "${LOCK_STEPS:-22500}" PATCHES=80 NOISE=30 FLOW=30
+    train "$1" "${LOCK_STEPS:-$steps}" PATCHES=80 NOISE=30 FLOW=30
+  if [ "$finish" != - ]; then
+    WORK="$dir" EXTRA="$average $(finish_settings "$1") ${EXTRA:-}" \
+      train "$1" "$finish" PATCHES=80 NOISE=30 FLOW=30
+  fi
   WORK="$dir" convert "$1"
 }
 convert() {  # $1: the painting to bake into the current checkpoint
@@ -95,7 +118,7 @@ train "$STYLES" "${STEPS:-20700}" NOISE=30 FLOW=30
 for style in $STYLES; do
   case " $SOLO $LOCK " in *" $style "*) ;; *) convert "$style" ;; esac
 done
-for style in $LOCK; do  # leger: 20,700 -> 21,900 -> 22,500 (models/leger/MODEL_CARD.md)
+for style in $LOCK; do  # leger: 20,700 -> 21,900 -> 22,500; mondrian and the_scream: lock_plan
   lock "$style"
 done
 if [ -n "$SOLO" ]; then  # one painting alone from here on (chalk: 20,700 -> 22,287, 30 min)
