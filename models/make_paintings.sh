@@ -83,6 +83,10 @@ finish_settings() {  # $1: one painting -> the settings of its finish phase
     the_scream) echo "--set objective.weights.temporal=200 $palette" ;;
   esac
 }
+lock_phase() {  # $1: lock dir, $2: painting, $3: the step to stop at, $4: this phase's settings
+  # Every phase of a lock run: the weight average, the patch term at 80, noise = flow = 30.
+  WORK="$1" EXTRA="--set schedule.ema=0.998 $4 ${EXTRA:-}" train "$2" "$3" PATCHES=80 NOISE=30 FLOW=30
+}
 lock() {  # $1: one painting, trained alone from the run's last checkpoint in WORK/lock-$1, then converted
   local dir="$WORK/lock-$1" grow steps finish
   read -r grow steps finish <<<"$(lock_plan "$1")"
@@ -91,15 +95,9 @@ lock() {  # $1: one painting, trained alone from the run's last checkpoint in WO
     ln -sfn "$(cd "$WORK" && pwd)/teacher-cache" "$dir/teacher-cache"
     echo "lock $1: from $(copy_latest_checkpoint "$WORK/default/checkpoints" "$dir/default/checkpoints")"
   fi
-  local average="--set schedule.ema=0.998"
-  WORK="$dir" EXTRA="$average --set objective.weights.temporal=60 ${EXTRA:-}" \
-    train "$1" "${LOCK_GROW:-$grow}" PATCHES=80 NOISE=30 FLOW=30
-  WORK="$dir" EXTRA="$average --set objective.weights.temporal=200 ${EXTRA:-}" \
-    train "$1" "${LOCK_STEPS:-$steps}" PATCHES=80 NOISE=30 FLOW=30
-  if [ "$finish" != - ]; then
-    WORK="$dir" EXTRA="$average $(finish_settings "$1") ${EXTRA:-}" \
-      train "$1" "$finish" PATCHES=80 NOISE=30 FLOW=30
-  fi
+  lock_phase "$dir" "$1" "${LOCK_GROW:-$grow}" "--set objective.weights.temporal=60"
+  lock_phase "$dir" "$1" "${LOCK_STEPS:-$steps}" "--set objective.weights.temporal=200"
+  if [ "$finish" != - ]; then lock_phase "$dir" "$1" "$finish" "$(finish_settings "$1")"; fi
   WORK="$dir" convert "$1"
 }
 convert() {  # $1: the painting to bake into the current checkpoint
