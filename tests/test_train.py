@@ -190,6 +190,7 @@ def test_code_conditioned_training_with_colour_variants_and_a_filter_style(train
     cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
     config = tiny_train_config(max_steps=2, loss_net=str(TINY_FEATURES), style_codes=True)
     config.data.style_views, config.data.style_variants, config.data.teacher_pictures = 3, 2, 2
+    config.objective.weights.paired = 1.0
     summary = train_model(
         [str(train_data / "stills")],
         tmp_path / "m",
@@ -198,6 +199,7 @@ def test_code_conditioned_training_with_colour_variants_and_a_filter_style(train
         progress=False,
     )
     assert summary["final_losses"]["style"] > 0 and summary["final_losses"]["l1"] > 0
+    assert summary["final_losses"]["paired"] >= 0  # built into the step (both styles may not be drawn)
     meta = json.loads((tmp_path / "m" / "edgestyle.json").read_text())
     predictor = StylePredictor()
     assert meta["style"]["names"] == ["paint", "cartoon"] and meta["style"]["dim"] == predictor.dim

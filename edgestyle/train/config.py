@@ -27,6 +27,9 @@ class LossWeights:
     l1: float = 1.0  # |G(x) - teacher(x)| per frame (distillation; styles without a style image)
     l2: float = 0.0  # (G(x) - teacher(x))^2 per frame: distillation towards the mean (PSNR)
     lowpass: float = 1.0  # |blur(G(x)) - blur(teacher(x))|: styles with a teacher and a style image
+    # sliced Wasserstein distance between each frame's colours and 5x5 patches and its teacher frame's
+    # (styles with a teacher and no style image): a filter's crisp bands and lines, not their blur
+    paired: float = 0.0
     shift: float = 0.0  # outputs of a shifted, re-noised copy of the clip must agree where they overlap
     temporal: float = 4.0  # |O_t - warp(O_{t-1})| under the occlusion mask: this is what kills flicker
     # (4 rather than 2: the default model's int8 warping error fell from 2.3x to 1.4x the input's)

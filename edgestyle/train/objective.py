@@ -19,6 +19,7 @@ import tensorflow as tf
 from edgestyle.train import losses
 from edgestyle.train.consistency import flow_term, noise_term, shift_term
 from edgestyle.train.discriminators import stack_frames
+from edgestyle.train.paired import paired_distance
 
 if TYPE_CHECKING:
     from edgestyle.train.loop import Trainer
@@ -74,6 +75,14 @@ def _lowpass(ctx: StepContext) -> tf.Tensor:
     crop = ctx.config.data.crop
     per_frame = tf.repeat(ctx.guided, ctx.config.data.clip_len)
     return losses.l1(lowpass(ctx.out, crop), lowpass(ctx.batch["targets"], crop), per_frame)
+
+
+def _paired(ctx: StepContext) -> tf.Tensor:
+    crop = ctx.config.data.crop
+    flat = [-1, crop, crop, 3]
+    per_frame = tf.repeat(ctx.distilled, ctx.config.data.clip_len)
+    distance = paired_distance(tf.reshape(ctx.out, flat), tf.reshape(ctx.batch["targets"], flat))
+    return losses._weighted_mean(distance, per_frame)
 
 
 def _temporal(ctx: StepContext) -> tf.Tensor:
@@ -152,6 +161,7 @@ TERMS: tuple[Term, ...] = (
     Term(("l1",), _l1),
     Term(("l2",), _l2),
     Term(("lowpass",), _lowpass),
+    Term(("paired",), _paired),
     Term(("temporal",), _temporal),
     Term(("tv",), _tv),
     Term(("gan",), _gan),

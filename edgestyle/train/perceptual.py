@@ -222,13 +222,7 @@ class PerceptualLoss:
         total = 0.0
         level = images
         for index in range(PATCH_LEVELS):
-            rows = tf.image.extract_patches(level, [1, PATCH, PATCH, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
-            stride = max(1, int(np.ceil(np.sqrt(rows.shape[1] * rows.shape[2] / PATCH_POSITIONS))))
-            rows = _sparse_grid(rows, stride)
-            n = tf.shape(rows)[0]
-            # extract_patches orders a row (y, x, channel): remove each channel's mean over the patch
-            rows = tf.reshape(rows, [n, -1, PATCH * PATCH, 3])
-            rows = tf.reshape(rows - tf.reduce_mean(rows, axis=2, keepdims=True), [n, -1, PATCH * PATCH * 3])
+            rows = grid_patch_rows(level)
             ours, theirs = _sorted_projections(
                 rows, self.patch_targets[:, index], style_index, PATCH_DIRECTIONS
             )
@@ -248,7 +242,7 @@ class PerceptualLoss:
         Sorting is the cost: at most STYLE_SAMPLES output positions (a strided grid with a random
         offset) are sorted, and each style's targets are projected once per call, not per image.
         """
-        features = _sparse_grid(
+        features = sparse_grid(
             features, max(1, int(np.sqrt(features.shape[1] * features.shape[2] / STYLE_SAMPLES)))
         )
         n, channels = tf.shape(features)[0], features.shape[-1]
@@ -264,7 +258,7 @@ class PerceptualLoss:
         ``COLOUR_STRIDE``^2, on a grid with a random offset per call, estimates the same quantiles.
         """
         n = tf.shape(images)[0]
-        grid = _sparse_grid(images, COLOUR_STRIDE)
+        grid = sparse_grid(images, COLOUR_STRIDE)
         pixels = tf.reshape(grid, [n, -1, 3]) @ self.directions  # [N, P, K]
         ranked = tf.sort(pixels, axis=1)
         count = ranked.shape[1] if ranked.shape[1] is not None else tf.shape(ranked)[1]
@@ -276,7 +270,19 @@ class PerceptualLoss:
         return tf.reduce_mean(tf.abs(sampled - target), axis=[1, 2])
 
 
-def _sparse_grid(images: tf.Tensor, stride: int) -> tf.Tensor:
+def grid_patch_rows(images: tf.Tensor) -> tf.Tensor:
+    """[N,P,75]: the mean-removed 5x5 patches of each image on a strided grid with a random offset
+    (one offset for the whole batch), at most about PATCH_POSITIONS per image."""
+    rows = tf.image.extract_patches(images, [1, PATCH, PATCH, 1], [1, 1, 1, 1], [1, 1, 1, 1], "VALID")
+    stride = max(1, int(np.ceil(np.sqrt(rows.shape[1] * rows.shape[2] / PATCH_POSITIONS))))
+    rows = sparse_grid(rows, stride)
+    n = tf.shape(rows)[0]
+    # extract_patches orders a row (y, x, channel): remove each channel's mean over the patch
+    rows = tf.reshape(rows, [n, -1, PATCH * PATCH, 3])
+    return tf.reshape(rows - tf.reduce_mean(rows, axis=2, keepdims=True), [n, -1, PATCH * PATCH * 3])
+
+
+def sparse_grid(images: tf.Tensor, stride: int) -> tf.Tensor:
     """Every ``stride``-th position from a random offset (all of them for stride 1): what the
     sliced distances sort, since sorting every position costs more than the rest of a step."""
     if stride == 1:
