@@ -23,6 +23,7 @@ import numpy as np
 
 from edgestyle.atomic import write_text_atomic
 from edgestyle.evaluation.machine import describe_machine, machine_info
+from edgestyle.evaluation.runner import load_clip
 from edgestyle.evaluation.scoring import style_frames
 from edgestyle.evaluation.style_distance import gap_closed, style_distance
 from edgestyle.teachers.opencv import toon_filter
@@ -35,20 +36,6 @@ VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "toon with soft band edges (sharpness 0.1)": lambda rgb: toon_filter(rgb, sharpness=0.1),
     "toon blurred by 1 px": lambda rgb: cv2.GaussianBlur(toon_filter(rgb), (0, 0), 1.0),
 }
-
-
-def read_frames(path: Path, count: int) -> list[np.ndarray]:
-    """The first ``count`` frames of a video or a folder of frames, as 384x384 BGR like the eval."""
-    if path.is_dir():
-        frames = [cv2.imread(str(p)) for p in sorted(path.glob("*.png"))[:count]]
-    else:
-        capture, frames = cv2.VideoCapture(str(path)), []
-        while len(frames) < count:
-            ok, frame = capture.read()
-            if not ok:
-                break
-            frames.append(frame)
-    return [cv2.resize(f, (SIZE, SIZE), interpolation=cv2.INTER_AREA) for f in frames]
 
 
 def filtered(frames: list[np.ndarray], fn: Callable[[np.ndarray], np.ndarray]) -> list[np.ndarray]:
@@ -73,11 +60,12 @@ def main() -> int:
     ]
     print("\n".join(lines))
     for clip in CLIPS:
-        frames = read_frames(video / clip, args.frames)
-        reference = style_frames(filtered(frames, toon_filter))
-        start = style_distance(style_frames(frames), reference).distance
+        # the eval's own frames, and only those its style statistics pool (a per-frame filter commutes)
+        frames = style_frames(load_clip(video / clip, args.frames, (SIZE, SIZE)).frames)
+        reference = filtered(frames, toon_filter)
+        start = style_distance(frames, reference).distance
         for name, fn in {"input": None, **VARIANTS}.items():
-            score = style_distance(style_frames(frames if fn is None else filtered(frames, fn)), reference)
+            score = style_distance(frames if fn is None else filtered(frames, fn), reference)
             gap = gap_closed(start, score.distance, 0.0)
             levels = " | ".join(f"{v:.4f}" for v in score.levels.values())
             lines.append(f"| {clip} | {name} | {gap:.2f} | {levels} |")

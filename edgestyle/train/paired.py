@@ -17,6 +17,7 @@ from edgestyle.train.perceptual import (
     PATCH_DIRECTIONS,
     PATCH_LEVELS,
     grid_patch_rows,
+    random_directions,
     sparse_grid,
 )
 
@@ -38,7 +39,5 @@ def paired_distance(images: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
 
 def _sliced_l1(rows: tf.Tensor, n: tf.Tensor, count: int) -> tf.Tensor:
     """rows [2N,P,D], ours then theirs: mean |sorted projections| difference on fresh directions."""
-    directions = tf.random.normal([rows.shape[-1], count])
-    directions = directions / tf.norm(directions, axis=0, keepdims=True)
-    ranked = tf.sort(rows @ directions, axis=1)
+    ranked = tf.sort(rows @ random_directions(rows.shape[-1], count), axis=1)
     return tf.reduce_mean(tf.abs(ranked[:n] - ranked[n:]), axis=[1, 2])

@@ -291,14 +291,19 @@ def sparse_grid(images: tf.Tensor, stride: int) -> tf.Tensor:
     return _offset_grid(images, dy, dx, stride)
 
 
+def random_directions(dim: int, count: int) -> tf.Tensor:
+    """[dim, count] fresh random unit vectors: the projections of one sliced distance."""
+    directions = tf.random.normal([dim, count])
+    return directions / tf.norm(directions, axis=0, keepdims=True)
+
+
 def _sorted_projections(
     rows: tf.Tensor, targets: tf.Tensor, style_index: tf.Tensor, count: int
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Output rows [N,P,D] and each style's target rows [S,M,D] projected on ``count`` fresh random
     unit directions and sorted: (ours [N,P,K], the style's quantiles at the same ranks [N,P,K]).
     Each style's targets are projected once per call, not per image."""
-    directions = tf.random.normal([rows.shape[-1], count])
-    directions = directions / tf.norm(directions, axis=0, keepdims=True)
+    directions = random_directions(rows.shape[-1], count)
     ours = tf.sort(rows @ directions, axis=1)
     theirs = tf.sort(targets @ directions, axis=1)
     positions = ours.shape[1] if ours.shape[1] is not None else tf.shape(ours)[1]
