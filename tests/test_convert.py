@@ -288,6 +288,30 @@ def test_a_convlstm_keeps_both_state_pairs_equal_and_close_to_float(tmp_path):
     assert rep.fidelity(reference, rep.run_clip(path, frames, "y"))[0] >= INT8_MIN_PSNR_DB
 
 
+def test_luminance_bands_convert_to_int8_builtins_and_keep_the_bands(tmp_path):
+    """The cartoon specialist's last layer: int8 builtins only, and int8 output luma on the bands."""
+    from edgestyle.conversion.io_types import op_names
+    from edgestyle.train.generator import tiny_config
+    from edgestyle.train.layers import LUMA, luminance_staircase
+    from edgestyle.train.model_dir import make_untrained_model_dir
+
+    banded = make_untrained_model_dir(tmp_path / "bands", tiny_config(bands=6), styles=("x",))
+    result = convert_model_dir(banded, targets="cpu", input_size=SIZE, report=False)
+    path = result.paths["cpu-int8"]
+    names = set(op_names(path.read_bytes()))
+    assert "TANH" in names and not any(n.lower().startswith("flex") for n in names)
+    frames = clip_u8(12)
+    reference = rep.run_clip(result.paths["fp32"], frames, "x")
+    int8 = rep.run_clip(path, frames, "x")
+    assert rep.fidelity(reference, int8)[0] >= INT8_MIN_PSNR_DB
+    # an untrained model is close to a copy of its frame, whose luma is spread over [0, 1]; after the
+    # layer most of it sits on the six plateaus, away from the risers
+    rise, *_ = luminance_staircase(6, 0.5)
+    luma = np.concatenate([f.reshape(-1, 3) @ LUMA for f in int8]) / 255.0
+    near_riser = np.abs(luma[:, None] - rise[None, 1:-1]).min(axis=1) < 0.02
+    assert near_riser.mean() < 0.05
+
+
 # -- bad input: one clear error, nothing written ------------------------------------------------
 
 

@@ -131,7 +131,8 @@ def test_model_dirs_from_before_the_head_option_load_the_concat_head() -> None:
 
 
 @pytest.mark.parametrize(
-    "overrides", [{"head": "paint"}, {"head": "split", "cell": "lstm"}, {"head": "concat", "stride": 8}]
+    "overrides",
+    [{"head": "paint"}, {"head": "split", "cell": "lstm"}, {"head": "concat", "stride": 8}, {"bands": 6}],
 )
 def test_deployment_form_is_the_same_function(overrides) -> None:
     """Every conv over a concatenation split into a sum over its parts (for int8) must compute
@@ -185,3 +186,37 @@ def test_activation_noise_only_in_training() -> None:
     ]
     np.testing.assert_allclose(np.asarray(deployed(inputs)["stylized"]), still[0], atol=2e-5)
     assert config.architecture() == tiny_config(head="paint").architecture()  # resumes either way
+
+
+def test_bands_put_luma_on_the_toon_staircase_without_weights_or_a_vanishing_gradient() -> None:
+    """model.bands: the output's luma takes the `toon` filter's band levels, the weights (and so
+    the checkpoints) are those of the model without it, and gradients pass straight through."""
+    import cv2
+    import tensorflow as tf
+
+    from edgestyle.teachers.opencv import TOON_SHARPNESS
+    from edgestyle.train.layers import LuminanceBands
+
+    grey = np.repeat(np.linspace(0, 1, 256, dtype=np.float32)[:, None], 3, axis=1).reshape(1, 16, 16, 3)
+    banded = np.asarray(LuminanceBands(6, TOON_SHARPNESS)(grey))[0, ..., 0].ravel()
+    lab = cv2.cvtColor(grey[0], cv2.COLOR_RGB2Lab)
+    step = 100 / 6
+    nearest = np.round(lab[..., 0] / step) * step
+    lab[..., 0] = nearest + step / 2 * np.tanh(TOON_SHARPNESS * (lab[..., 0] - nearest))
+    toon = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[..., 0].ravel()
+    error = np.abs(banded - toon)  # (a tanh in L* is not quite a tanh in encoded luma)
+    assert error.max() < 0.03 and error.mean() < 0.006
+    assert np.unique(np.round(banded * 255)).size < 128  # plateaus, not a ramp
+
+    config = tiny_config(head="paint", bands=6)
+    plain = tiny_config(head="paint")
+    assert config.architecture() == plain.architecture()  # resumes a checkpoint of the plain model
+    model = build_generator(config)
+    assert [v.path for v in model.weights] == [v.path for v in build_generator(plain).weights]
+    frame = tf.constant(np.random.default_rng(5).random((1, 32, 32, 3), np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(frame)
+        out = LuminanceBands(6, TOON_SHARPNESS)(frame)
+    np.testing.assert_allclose(tape.gradient(out, frame).numpy(), 1.0)
+    with pytest.raises(ValueError, match="bands"):
+        tiny_config(bands=1)

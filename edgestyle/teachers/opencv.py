@@ -33,8 +33,12 @@ def cartoon_filter(rgb: np.ndarray, levels: int = 8) -> np.ndarray:
     return (flat.astype(np.uint16) * (edges[..., None] // 255)).astype(np.uint8)
 
 
+# The toon filter's luminance staircase; the generator's LuminanceBands layer draws the same one.
+TOON_BINS, TOON_SHARPNESS = 6, 0.5
+
+
 def toon_filter(
-    rgb: np.ndarray, bins: int = 6, sharpness: float = 0.5, saturation: float = 1.4
+    rgb: np.ndarray, bins: int = TOON_BINS, sharpness: float = TOON_SHARPNESS, saturation: float = 1.4
 ) -> np.ndarray:
     """Real-time video abstraction (Winnemoller, Olsen & Gooch 2006): bilateral flattening, soft
     luminance quantization and difference-of-Gaussians ink lines.

@@ -27,10 +27,11 @@ import keras
 import numpy as np
 from keras import layers
 
-from edgestyle.train.layers import NOISY_LAYERS, Deadband, Resize
+from edgestyle.teachers.opencv import TOON_SHARPNESS
+from edgestyle.train.layers import NOISY_LAYERS, Deadband, LuminanceBands, Resize
 
 CELLS = ("gru", "lstm")
-TRAINING_ONLY = ("activation_noise",)  # GeneratorConfig fields that change no weight
+NO_WEIGHTS = ("activation_noise", "bands")  # GeneratorConfig fields that change no weight
 HEADS = ("split", "concat", "paint")
 
 
@@ -53,6 +54,9 @@ class GeneratorConfig:
     # Training only (no weights; not in the exported model): noise of this many int8 steps on the
     # main activations, so the output learns not to move with int8 rounding (ActivationNoise).
     activation_noise: float = 0.0
+    # > 0: a weightless last layer puts the output's luma on the `toon` filter's soft staircase of
+    # this many bands (LuminanceBands), for a cartoon specialist; 0: none
+    bands: int = 0
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
@@ -61,6 +65,8 @@ class GeneratorConfig:
             raise ValueError(f"head must be one of {HEADS}, not {self.head!r}")
         if self.stride < 2 or self.stride & (self.stride - 1):
             raise ValueError(f"stride must be a power of two >= 2, not {self.stride}")
+        if self.bands < 0 or self.bands == 1:
+            raise ValueError(f"bands must be 0 (none) or at least 2, not {self.bands}")
         if self.base_channels < 1 or self.res_blocks < 0 or self.style_dim < 0:
             raise ValueError("base_channels must be >= 1; res_blocks and style_dim >= 0")
 
@@ -93,7 +99,7 @@ class GeneratorConfig:
 
     def architecture(self) -> dict[str, Any]:
         """What the weights depend on: a checkpoint resumes under any other training setting."""
-        return {k: v for k, v in asdict(self).items() if k not in TRAINING_ONLY}
+        return {k: v for k, v in asdict(self).items() if k not in NO_WEIGHTS}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GeneratorConfig:
@@ -395,6 +401,8 @@ def _build(
             y = to_rgb(y)
             _start_near_identity(to_rgb)
 
+    if config.bands:
+        y = LuminanceBands(config.bands, TOON_SHARPNESS, name="bands")(y)
     inputs: dict[str, Any] = {"frame": frame}
     inputs.update({key: t for (key, _), t in zip(config.state_names(), state_in, strict=True)})
     if style is not None:
