@@ -4,7 +4,9 @@
 frames (colours and 5x5 patches at three scales, sliced Wasserstein): the filter scores 1, the
 input 0. This script scores *variants of the filter* on the same measure, so a student's figure
 can be read against what each ingredient is worth: without its luminance bands (``bins`` so high
-that no band is left), with soft band edges, and blurred by 1 px.
+that no band is left), those unbanded frames through the generator's band layer (``model.bands``,
+which draws the bands before the ink lines where the filter draws them after), with soft band
+edges, and blurred by 1 px.
 
     python benchmarks/toon_gap_bound.py [--shared ../shared] [--frames 40]
 
@@ -26,13 +28,26 @@ from edgestyle.evaluation.machine import describe_machine, machine_info
 from edgestyle.evaluation.runner import load_clip
 from edgestyle.evaluation.scoring import style_frames
 from edgestyle.evaluation.style_distance import gap_closed, style_distance
-from edgestyle.teachers.opencv import toon_filter
+from edgestyle.teachers.opencv import TOON_BINS, TOON_SHARPNESS, toon_filter
 
 SIZE = 384
 RESULTS = Path(__file__).resolve().parent / "results"
 CLIPS = ("box_webcam_opencv.mp4", "big_buck_bunny_132f.mp4", "sintel_mountain_2")
+
+
+def generator_bands(rgb: np.ndarray) -> np.ndarray:
+    """The unbanded filter's frame through the generator's own band layer (``model.bands=6``): what
+    a cartoon student with that layer reaches if it draws everything else exactly."""
+    from edgestyle.train.layers import LuminanceBands
+
+    unbanded = toon_filter(rgb, bins=1000).astype(np.float32)[None] / 255.0
+    banded = np.asarray(LuminanceBands(TOON_BINS, TOON_SHARPNESS)(unbanded))[0]
+    return np.clip(banded * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
 VARIANTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "toon without its luminance bands": lambda rgb: toon_filter(rgb, bins=1000),
+    "the same through the generator's band layer (model.bands=6)": generator_bands,
     "toon with soft band edges (sharpness 0.1)": lambda rgb: toon_filter(rgb, sharpness=0.1),
     "toon blurred by 1 px": lambda rgb: cv2.GaussianBlur(toon_filter(rgb), (0, 0), 1.0),
 }
