@@ -194,15 +194,13 @@ def test_bands_put_luma_on_the_toon_staircase_without_weights_or_a_vanishing_gra
     import cv2
     import tensorflow as tf
 
-    from edgestyle.teachers.opencv import TOON_SHARPNESS
+    from edgestyle.teachers.opencv import TOON_SHARPNESS, soft_staircase
     from edgestyle.train.layers import LuminanceBands
 
     grey = np.repeat(np.linspace(0, 1, 256, dtype=np.float32)[:, None], 3, axis=1).reshape(1, 16, 16, 3)
     banded = np.asarray(LuminanceBands(6, TOON_SHARPNESS)(grey))[0, ..., 0].ravel()
     lab = cv2.cvtColor(grey[0], cv2.COLOR_RGB2Lab)
-    step = 100 / 6
-    nearest = np.round(lab[..., 0] / step) * step
-    lab[..., 0] = nearest + step / 2 * np.tanh(TOON_SHARPNESS * (lab[..., 0] - nearest))
+    lab[..., 0] = soft_staircase(lab[..., 0], 6, TOON_SHARPNESS)
     toon = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)[..., 0].ravel()
     error = np.abs(banded - toon)  # (a tanh in L* is not quite a tanh in encoded luma)
     assert error.max() < 0.03 and error.mean() < 0.006

@@ -37,6 +37,13 @@ def cartoon_filter(rgb: np.ndarray, levels: int = 8) -> np.ndarray:
 TOON_BINS, TOON_SHARPNESS = 6, 0.5
 
 
+def soft_staircase(lum: np.ndarray, bins: int = TOON_BINS, sharpness: float = TOON_SHARPNESS) -> np.ndarray:
+    """L* (0..100) softly quantized to ``bins`` bands: flat inside a band, a tanh riser between."""
+    step = 100.0 / bins
+    nearest = np.round(lum / step) * step
+    return nearest + step / 2 * np.tanh(sharpness * (lum - nearest))
+
+
 def toon_filter(
     rgb: np.ndarray, bins: int = TOON_BINS, sharpness: float = TOON_SHARPNESS, saturation: float = 1.4
 ) -> np.ndarray:
@@ -53,9 +60,7 @@ def toon_filter(
     smooth = _flatten(rgb)
     lab = cv2.cvtColor(smooth.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
     lum = lab[..., 0]  # 0..100
-    step = 100.0 / bins
-    nearest = np.round(lum / step) * step
-    lab[..., 0] = nearest + step / 2 * np.tanh(sharpness * (lum - nearest))
+    lab[..., 0] = soft_staircase(lum, bins, sharpness)
     lab[..., 1:] *= saturation  # poster colours
     sigma = max(1.0, min(h, w) / 256)
     fine = cv2.GaussianBlur(lum, (0, 0), sigma)

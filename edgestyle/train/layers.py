@@ -149,9 +149,7 @@ class LuminanceBands(keras.layers.Layer):
         self._luma_kernel = LUMA.reshape(1, 1, 3, 1)
         self._riser_kernel = slope.astype(np.float32).reshape(1, 1, 1, n)
         self._riser_bias = (TANH_REACH - slope * rise).astype(np.float32)
-        # delta = const + sum_k amp_k * tanh_k - luma, the same for the three channels
-        self._amp_kernel = np.repeat(amp.astype(np.float32).reshape(1, 1, n, 1), 3, axis=3)
-        self._luma3_kernel = np.repeat(self._luma_kernel, 3, axis=3)
+        self._amp_kernel = amp.astype(np.float32).reshape(1, 1, n, 1)
         self._const = np.float32(const)
 
     def call(self, inputs):
@@ -160,7 +158,8 @@ class LuminanceBands(keras.layers.Layer):
         shifted = ops.relu6(ops.conv(luma, self._riser_kernel) + self._riser_bias)
         risers = ops.tanh(shifted - TANH_REACH)
         staircase = ops.conv(risers, self._amp_kernel) + self._const
-        delta = staircase - ops.conv(inputs, self._luma3_kernel)
+        # the same change of luma for the three channels: a 1x1 conv of ones, not a broadcast ADD
+        delta = ops.conv(staircase - luma, np.ones((1, 1, 1, 3), np.float32))
         return inputs + ops.stop_gradient(delta)
 
     def get_config(self):
