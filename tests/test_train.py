@@ -116,6 +116,24 @@ def test_cartoon_distillation_trains_losses_fall_and_a_killed_run_resumes(train_
         train_model([str(train_data)], out, other, tiny_train_config(), tmp_path / "cache", progress=False)
 
 
+def test_a_code_conditioned_run_resumes_with_more_style_pictures(tmp_path) -> None:
+    """Style codes carry no weights per name, so pictures may be added to a kept run; a run with a
+    learned vector per name still refuses another style list, and every run refuses another generator."""
+    from edgestyle.train.model_dir import CHECKPOINT_DIR
+    from edgestyle.train.run import RUN_FILE, _check_resume
+
+    kept = {"generator": {"base_channels": 8}, "styles": ["starry", "cartoon"], "clip_len": 3}
+    (tmp_path / CHECKPOINT_DIR).mkdir()
+    (tmp_path / CHECKPOINT_DIR / RUN_FILE).write_text(json.dumps(kept))
+    more = {**kept, "styles": ["starry", "cartoon", "ph_kodim03"]}
+    _check_resume(tmp_path, more, fresh=False, styles_are_weights=False)
+    with pytest.raises(EdgestyleError, match="different styles"):
+        _check_resume(tmp_path, more, fresh=False, styles_are_weights=True)
+    wider = {**more, "generator": {"base_channels": 16}}
+    with pytest.raises(EdgestyleError, match="different generator"):
+        _check_resume(tmp_path, wider, fresh=False, styles_are_weights=False)
+
+
 @pytest.mark.slow
 def test_mixed_bfloat16_follows_float32_and_saves_a_float32_model(train_data, tmp_path) -> None:
     """bfloat16 maths is a speed setting only: at a fixed seed the losses follow the float32 run's

@@ -31,8 +31,12 @@ def _bar(total: int, desc: str, enabled: bool):
     return Progress(desc, total, "images", enabled=enabled)
 
 
-def _check_resume(out: Path, identity: dict[str, Any], fresh: bool) -> None:
-    """Refuse to resume checkpoints of a different model; ``fresh`` deletes them instead."""
+def _check_resume(out: Path, identity: dict[str, Any], fresh: bool, styles_are_weights: bool = True) -> None:
+    """Refuse to resume checkpoints of a different model; ``fresh`` deletes them instead.
+
+    A model conditioned on style codes has no weights per style name, so its run may go on with
+    styles added or removed (more pictures to generalise from); one with a vector per name may not.
+    """
     from edgestyle.train.model_dir import CHECKPOINT_DIR
 
     ckpt = out / CHECKPOINT_DIR
@@ -41,6 +45,8 @@ def _check_resume(out: Path, identity: dict[str, Any], fresh: bool) -> None:
     run_file = ckpt / RUN_FILE
     if run_file.is_file():
         previous = json.loads(run_file.read_text())
+        if not styles_are_weights:
+            previous = {**previous, "styles": identity["styles"]}
         if previous != identity:
             changed = sorted(k for k in identity if previous.get(k) != identity[k])
             raise EdgestyleError(
@@ -102,7 +108,7 @@ def train_model(
     identity = {"generator": config.model.architecture(), "styles": names, "clip_len": config.data.clip_len}
     leader = _leads(strategy)
     if leader:  # the other workers neither read nor write the checkpoints
-        _check_resume(out, identity, fresh)
+        _check_resume(out, identity, fresh, styles_are_weights=not config.data.style_codes)
     # Before TensorFlow runs anything (a cluster can only be joined then) and before minutes of data.
     distribution = make_strategy(strategy, cluster_timeout=cluster_timeout)
     _check_replicas(config, distribution)
