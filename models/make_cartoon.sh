@@ -5,7 +5,7 @@
 #
 # The joint default model paints seven paintings and cartoon with one decoder, and the paintings pull
 # it away from any flat toon look (models/default/MODEL_CARD.md). The specialist starts from the
-# default model's kept checkpoint (models/default/training/), draws cartoon clips only
+# default model's kept checkpoint at step 16,663 (models/default/training/ as of git 9fba83f), draws cartoon clips only
 # (data.style_mix gives every painting weight 0) against the `toon` teacher (video abstraction:
 # flat shading bands and ink lines that hold still on camera noise), with a strong pixel pull
 # (objective.weights.l1=150; the recipe's 10 left cartoon a tinted photo), and is converted with
@@ -21,9 +21,11 @@ if [ ! -d "$SHARED/data/photos" ] || [ ! -d "$SHARED/anchors" ]; then
   echo "skip: $SHARED/data/photos or $SHARED/anchors not found (set SHARED=...)"
   exit 0
 fi
+BASE_REV=9fba83f  # models/default/training/ at step 16,663, where the measured run started
 only="data.style_mix=cartoon=1,starry=0,the_scream=0,great_wave=0,leger=0,mondrian=0,matisse=0,chalk=0"
 train() {  # $1: the step to stop at; $2: more --set flags
   SHARED="$SHARED" WORK="$WORK" STEPS="$1" BUDGET="${BUDGET:-4h}" TRAIN_ONLY=1 CARTOON_TEACHER=toon \
+    BASE_REV="$BASE_REV" PHOTOS=0 \
     EXTRA="--set $only --set objective.weights.l1=150 $2 ${EXTRA:-}" bash "$here/make_default.sh"
 }
 # The measured run (alone, ~1.6 steps/s): 16,663 -> 18,808 at the recipe's other weights, then

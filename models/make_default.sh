@@ -13,7 +13,10 @@
 # the built-in OpenCV filter. Texture is held still by the temporal, shift, noise-consistency and
 # smooth-flow terms, and int8-like activation noise keeps int8 rounding from moving it
 # (docs/training.md). The kept run: steps 0-2,405 with NOISE=FLOW=30 and no activation noise,
-# 2,405-8,663 with NOISE=FLOW=10, 8,663-12,663 with ACT_NOISE=1, 12,663-16,663 with ACT_NOISE=1.5.
+# 2,405-8,663 with NOISE=FLOW=10, 8,663-12,663 with ACT_NOISE=1, 12,663-16,663 with ACT_NOISE=1.5,
+# 16,663-20,463 the same with 16 Kodak/BSD photos added as style pictures (Magenta teacher, a
+# quarter of a painting's share each): more pictures to learn the code -> look mapping from, so a
+# soft picture never trained on (Turner) is no longer painted with a trained painting's strokes.
 # Two paintings in ../shared/styles (Picabia's Udnie,
 # Turner's Shipwreck) are held out to measure styles never seen in training (--style-image).
 # Train alone on the machine: probes beside it cut its steps per second several times over.
@@ -29,7 +32,7 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 SHARED="${SHARED:-$here/../../shared}"
 WORK="${WORK:-$here/../out/default-model}"
-STEPS="${STEPS:-16663}"  # the kept run is at step 16,663 (models/default/training/): raise it to train on
+STEPS="${STEPS:-20463}"  # the kept run is at step 20,463 (models/default/training/): raise it to train on
 BUDGET="${BUDGET:-90m}"
 if [ ! -d "$SHARED/data/photos" ] || [ ! -d "$SHARED/anchors" ]; then
   echo "skip: $SHARED/data/photos or $SHARED/anchors not found (set SHARED=...)"
@@ -45,7 +48,11 @@ kept="$here/default/training"
 # shellcheck source=models/latest_checkpoint.sh
 source "$here/latest_checkpoint.sh"
 
-if [ -z "${FRESH:-}" ] && [ ! -f "$model/checkpoints/checkpoint" ] && [ -f "$kept/checkpoint" ]; then
+# BASE_REV: start from the kept checkpoint as it was at that git revision (the specialists' recipes).
+if [ -z "${FRESH:-}" ] && [ ! -f "$model/checkpoints/checkpoint" ] && [ -n "${BASE_REV:-}" ]; then
+  mkdir -p "$model"
+  echo "continuing the kept run as of $BASE_REV: $(checkpoint_from_git "$BASE_REV" "$model/checkpoints")"
+elif [ -z "${FRESH:-}" ] && [ ! -f "$model/checkpoints/checkpoint" ] && [ -f "$kept/checkpoint" ]; then
   mkdir -p "$model"
   echo "continuing the kept run: $(copy_latest_checkpoint "$kept" "$model/checkpoints")"
 fi
@@ -59,6 +66,16 @@ keep_latest_checkpoint() {  # the newest checkpoint of $model into models/defaul
 # Photos: Kodak and BSD (the misc/ photos are kept out to pick the model on; the three clips are
 # kept out to evaluate it). EXTRA: more flags for a probe, e.g. EXTRA="--set objective.weights.noise=0";
 # PATCHES: the pixel-patch style term's weight (0 in the shipped run; see the model card for 40).
+# Photos as style pictures (from step 16,663; a code-conditioned run takes added styles on resume).
+# PHOTOS=0 leaves them out (the specialists' recipes, which set their own data.style_mix).
+photo_styles=() mix="starry=1,the_scream=1,great_wave=1,leger=1,mondrian=1,matisse=1,chalk=1,cartoon=1"
+[ "${PHOTOS:-1}" = 0 ] || for photo in kodak24/kodim03 kodak24/kodim05 kodak24/kodim07 kodak24/kodim08 kodak24/kodim13 kodak24/kodim14 \
+  kodak24/kodim19 kodak24/kodim20 kodak24/kodim21 kodak24/kodim23 bsd68/101085 bsd68/119082 bsd68/143090 \
+  bsd68/175043 bsd68/208001 bsd68/253027; do
+  name="_ph_$(basename "$photo")"  # "_": training material, not a named style of the model
+  photo_styles+=(--style "$name=magenta:$A@$SHARED/data/photos/$photo.png")
+  mix="$mix,$name=0.25"
+done
 edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --style "starry=magenta:$A@$S/starry_night_van_gogh.jpg" \
   --style "the_scream=magenta:$A@$S/the_scream_munch.jpg" \
@@ -67,7 +84,7 @@ edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --style "mondrian=magenta:$A@$S/composition_mondrian.jpg" \
   --style "matisse=magenta:$A@$S/woman_with_a_hat_matisse.jpg" \
   --style "chalk=magenta:$A@$S/woman_in_peasant_dress_chalk.jpg" \
-  --style "cartoon=${CARTOON_TEACHER:-cartoon}" \
+  --style "cartoon=${CARTOON_TEACHER:-cartoon}" ${photo_styles[@]+"${photo_styles[@]}"} --set "data.style_mix=$mix" \
   --loss-net "$A/style_predict_quantized_256.tflite" \
   --set data.style_codes=true --set data.style_variants=0 --set data.teacher_pictures=8 \
   --set model.head=paint --set model.base_channels=24 --set model.state_channels=48 \

@@ -66,7 +66,9 @@ train() {  # $1: the paintings (quoted), $2: the step to stop at; then NAME=VALU
   local mix steps="$2"
   mix="$(style_mix $1)"
   shift 2
-  env SHARED="$SHARED" WORK="$WORK" STEPS="$steps" BUDGET="${BUDGET:-4h}" TRAIN_ONLY=1 PATCHES=40 "$@" \
+  # From the default run at step 16,663 (models/default/training/ as of git 9fba83f), paintings only.
+  env SHARED="$SHARED" WORK="$WORK" STEPS="$steps" BUDGET="${BUDGET:-4h}" TRAIN_ONLY=1 PATCHES=40 \
+    BASE_REV=9fba83f PHOTOS=0 "$@" \
     EXTRA="--set data.style_mix=$mix ${EXTRA:-}" bash "$here/make_default.sh"
 }
 lock_plan() {  # $1: one painting -> "GROW LOCK FINISH": the steps at which each lock phase ends

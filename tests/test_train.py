@@ -116,6 +116,14 @@ def test_cartoon_distillation_trains_losses_fall_and_a_killed_run_resumes(train_
         train_model([str(train_data)], out, other, tiny_train_config(), tmp_path / "cache", progress=False)
 
 
+def test_a_model_needs_one_named_style() -> None:
+    from edgestyle.train.styles import collect_styles
+
+    with pytest.raises(EdgestyleError, match="every style is training-only"):
+        collect_styles(["_a=cartoon", "_b=stylization"], None, None)
+    assert [s.name for s in collect_styles(["a=cartoon", "_b=stylization"], None, None)] == ["a", "_b"]
+
+
 def test_a_code_conditioned_run_resumes_with_more_style_pictures(tmp_path) -> None:
     """Style codes carry no weights per name, so pictures may be added to a kept run; a run with a
     learned vector per name still refuses another style list, and every run refuses another generator."""
@@ -228,6 +236,27 @@ def test_code_conditioned_training_with_colour_variants_and_a_filter_style(train
     np.testing.assert_allclose(meta["style"]["vectors"][0], painting_code, rtol=1e-5, atol=1e-5)
     model, _ = load_model_dir(tmp_path / "m")
     assert model.get_layer("style_hidden").units == 32
+
+
+@pytest.mark.slow
+def test_an_underscore_style_trains_but_is_not_a_named_style(train_data, tmp_path) -> None:
+    """``_NAME`` styles are pictures to learn the code -> look mapping from: drawn in training,
+    recorded in the provenance, not offered by name (a board would list them under --style)."""
+    style = tmp_path / "painting.png"
+    cv2.imwrite(str(style), moving_scene(frames=1, width=80, height=80, seed=5)[0])
+    config = tiny_train_config(max_steps=1, loss_net=str(TINY_FEATURES), style_codes=True)
+    config.data.style_views = 2
+    config.data.style_mix = "paint=0"  # the one step draws the training-only picture
+    train_model(
+        [str(train_data / "stills")],
+        tmp_path / "m",
+        [StyleSource("paint", style_image=str(style)), StyleSource("_photo", style_image=str(style))],
+        config,
+        progress=False,
+    )
+    meta = json.loads((tmp_path / "m" / "edgestyle.json").read_text())
+    assert meta["style"]["names"] == ["paint"] and len(meta["style"]["vectors"]) == 1
+    assert meta["training"]["training_only_styles"] == ["_photo"]
 
 
 def test_a_bad_loss_network_fails_before_training_with_one_line(train_data, tmp_path) -> None:

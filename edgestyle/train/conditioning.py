@@ -15,6 +15,14 @@ from edgestyle.train.config import TrainConfig
 from edgestyle.train.styles import StyleSource, colour_variant, style_codes
 
 VARIANT_MARK = "~"  # variant styles are named "<painting>~<k>" and are not saved as named styles
+TRAINING_ONLY_PREFIX = "_"  # --style _NAME=SPEC: drawn in training, not saved as a named style
+
+
+def is_named_style(name: str) -> bool:
+    """Whether a style of the run becomes a named style of the model. Colour variants and
+    ``_``-prefixed styles (e.g. extra pictures that teach a code-conditioned model the code -> look
+    mapping) are training material: a user picks them by ``--style-image``, not by name."""
+    return VARIANT_MARK not in name and not name.startswith(TRAINING_ONLY_PREFIX)
 
 
 def with_colour_variants(
@@ -74,7 +82,7 @@ def attach_codes(
         if not shown:
             raise ValueError(f"style {name} has no picture or teacher output to take a style code from")
         target.codes = style_codes(predictor, shown, config.data.style_views, config.schedule.seed + index)
-        if VARIANT_MARK not in name:
+        if is_named_style(name):
             code = target.codes[0] if len(shown) == 1 else target.codes.mean(axis=0)
             stored[name] = [float(v) for v in code]
     return stored

@@ -302,17 +302,18 @@ def _save(
     """The model directory: generator, style table (learned vectors or codes), config and
     provenance of the run; colour variants are training material, not named styles."""
     from edgestyle.train.cluster import workers_in
-    from edgestyle.train.conditioning import VARIANT_MARK, predictor_info
+    from edgestyle.train.conditioning import is_named_style, predictor_info
     from edgestyle.train.model_dir import save_model_dir
 
     data, sources = data_and_sources
-    named = [s for s in styles if VARIANT_MARK not in s.name]
+    named = [s for s in styles if is_named_style(s.name)]
     info = {
         "config": config.to_dict(),
         "derived": derived,
         "run": summary,
         "data": {"paths": [str(p) for p in data], "summary": sources.summary()},
         "styles": [{"name": s.name, "teacher": s.teacher, "style_image": s.style_image} for s in named],
+        "training_only_styles": [s.name for s in styles if not is_named_style(s.name)],
         "strategy": _strategy_name(trainer.strategy),
         "replicas": trainer.strategy.num_replicas_in_sync,
         "workers": workers_in(trainer.strategy),
@@ -324,7 +325,7 @@ def _save(
             out,
             trainer.float_generator(),
             config.model,
-            {k: v for k, v in vectors.items() if VARIANT_MARK not in k} if vectors else None,
+            {k: v for k, v in vectors.items() if is_named_style(k)} if vectors else None,
             info,
             default_style=named[0].name,
             teacher=teacher_info,

@@ -63,6 +63,8 @@ def collect_styles(styles: list[str], teacher: str | None, style_image: str | No
     names = [s.name for s in out]
     if len(set(names)) != len(names):
         raise EdgestyleError(f"style names must be unique, got {names}")
+    if all(name.startswith("_") for name in names):  # conditioning.TRAINING_ONLY_PREFIX
+        raise EdgestyleError("every style is training-only (named _...): the model needs one named style")
     return out
 
 
