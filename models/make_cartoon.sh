@@ -5,8 +5,8 @@
 #
 # The joint default model paints seven paintings and cartoon with one decoder, and the paintings pull
 # it away from any flat toon look (models/default/MODEL_CARD.md). The specialist starts from the
-# default model's kept checkpoint at step 16,663 (models/default/training/ as of git 9fba83f), draws cartoon clips only
-# (data.style_mix gives every painting weight 0) against the `toon` teacher (video abstraction:
+# default model's kept checkpoint at step 16,663 (models/default/training/ as of git 9fba83f),
+# draws cartoon clips only (data.style_mix gives every painting weight 0) against the `toon` teacher (video abstraction:
 # flat shading bands and ink lines that hold still on camera noise), with a strong pixel pull
 # (objective.weights.l1=150; the recipe's 10 left cartoon a tinted photo), and is converted with
 # the style baked in. Copied into models/cartoon/, `edgestyle run/stylize --style cartoon` without

@@ -49,12 +49,14 @@ kept="$here/default/training"
 source "$here/latest_checkpoint.sh"
 
 # BASE_REV: start from the kept checkpoint as it was at that git revision (the specialists' recipes).
-if [ -z "${FRESH:-}" ] && [ ! -f "$model/checkpoints/checkpoint" ] && [ -n "${BASE_REV:-}" ]; then
-  mkdir -p "$model"
-  echo "continuing the kept run as of $BASE_REV: $(checkpoint_from_git "$BASE_REV" "$model/checkpoints")"
-elif [ -z "${FRESH:-}" ] && [ ! -f "$model/checkpoints/checkpoint" ] && [ -f "$kept/checkpoint" ]; then
-  mkdir -p "$model"
-  echo "continuing the kept run: $(copy_latest_checkpoint "$kept" "$model/checkpoints")"
+if [ -z "${FRESH:-}" ] && [ ! -f "$model/checkpoints/checkpoint" ]; then
+  if [ -n "${BASE_REV:-}" ]; then
+    mkdir -p "$model"
+    echo "continuing the kept run as of $BASE_REV: $(checkpoint_from_git "$BASE_REV" "$model/checkpoints")"
+  elif [ -f "$kept/checkpoint" ]; then
+    mkdir -p "$model"
+    echo "continuing the kept run: $(copy_latest_checkpoint "$kept" "$model/checkpoints")"
+  fi
 fi
 
 keep_latest_checkpoint() {  # the newest checkpoint of $model into models/default/training/, alone
@@ -68,14 +70,16 @@ keep_latest_checkpoint() {  # the newest checkpoint of $model into models/defaul
 # PATCHES: the pixel-patch style term's weight (0 in the shipped run; see the model card for 40).
 # Photos as style pictures (from step 16,663; a code-conditioned run takes added styles on resume).
 # PHOTOS=0 leaves them out (the specialists' recipes, which set their own data.style_mix).
-photo_styles=() mix="starry=1,the_scream=1,great_wave=1,leger=1,mondrian=1,matisse=1,chalk=1,cartoon=1"
+# Each photo is drawn a quarter as often as a painting (a style data.style_mix does not name counts 1).
+photo_styles=() mix=""
 [ "${PHOTOS:-1}" = 0 ] || for photo in kodak24/kodim03 kodak24/kodim05 kodak24/kodim07 kodak24/kodim08 kodak24/kodim13 kodak24/kodim14 \
   kodak24/kodim19 kodak24/kodim20 kodak24/kodim21 kodak24/kodim23 bsd68/101085 bsd68/119082 bsd68/143090 \
   bsd68/175043 bsd68/208001 bsd68/253027; do
   name="_ph_$(basename "$photo")"  # "_": training material, not a named style of the model
   photo_styles+=(--style "$name=magenta:$A@$SHARED/data/photos/$photo.png")
-  mix="$mix,$name=0.25"
+  mix="$mix${mix:+,}$name=0.25"
 done
+[ -z "$mix" ] || photo_styles+=(--set "data.style_mix=$mix")
 edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --style "starry=magenta:$A@$S/starry_night_van_gogh.jpg" \
   --style "the_scream=magenta:$A@$S/the_scream_munch.jpg" \
@@ -84,7 +88,7 @@ edgestyle train "$SHARED/data/photos/kodak24" "$SHARED/data/photos/bsd68" \
   --style "mondrian=magenta:$A@$S/composition_mondrian.jpg" \
   --style "matisse=magenta:$A@$S/woman_with_a_hat_matisse.jpg" \
   --style "chalk=magenta:$A@$S/woman_in_peasant_dress_chalk.jpg" \
-  --style "cartoon=${CARTOON_TEACHER:-cartoon}" ${photo_styles[@]+"${photo_styles[@]}"} --set "data.style_mix=$mix" \
+  --style "cartoon=${CARTOON_TEACHER:-cartoon}" ${photo_styles[@]+"${photo_styles[@]}"} \
   --loss-net "$A/style_predict_quantized_256.tflite" \
   --set data.style_codes=true --set data.style_variants=0 --set data.teacher_pictures=8 \
   --set model.head=paint --set model.base_channels=24 --set model.state_channels=48 \

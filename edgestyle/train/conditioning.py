@@ -12,17 +12,7 @@ from typing import Any
 import numpy as np
 
 from edgestyle.train.config import TrainConfig
-from edgestyle.train.styles import StyleSource, colour_variant, style_codes
-
-VARIANT_MARK = "~"  # variant styles are named "<painting>~<k>" and are not saved as named styles
-TRAINING_ONLY_PREFIX = "_"  # --style _NAME=SPEC: drawn in training, not saved as a named style
-
-
-def is_named_style(name: str) -> bool:
-    """Whether a style of the run becomes a named style of the model. Colour variants and
-    ``_``-prefixed styles (e.g. extra pictures that teach a code-conditioned model the code -> look
-    mapping) are training material: a user picks them by ``--style-image``, not by name."""
-    return VARIANT_MARK not in name and not name.startswith(TRAINING_ONLY_PREFIX)
+from edgestyle.train.styles import VARIANT_MARK, StyleSource, colour_variant, is_named_style, style_codes
 
 
 def with_colour_variants(

@@ -302,8 +302,9 @@ def _save(
     """The model directory: generator, style table (learned vectors or codes), config and
     provenance of the run; colour variants are training material, not named styles."""
     from edgestyle.train.cluster import workers_in
-    from edgestyle.train.conditioning import is_named_style, predictor_info
+    from edgestyle.train.conditioning import predictor_info
     from edgestyle.train.model_dir import save_model_dir
+    from edgestyle.train.styles import is_named_style
 
     data, sources = data_and_sources
     named = [s for s in styles if is_named_style(s.name)]

@@ -28,6 +28,17 @@ class StyleSource:
         return self.teacher or f"style image {self.style_image}"
 
 
+VARIANT_MARK = "~"  # variant styles are named "<painting>~<k>" and are not saved as named styles
+TRAINING_ONLY_PREFIX = "_"  # --style _NAME=SPEC: drawn in training, not saved as a named style
+
+
+def is_named_style(name: str) -> bool:
+    """Whether a style of the run becomes a named style of the model. Colour variants and
+    ``_``-prefixed styles (e.g. extra pictures that teach a code-conditioned model the code -> look
+    mapping) are training material: a user picks them by ``--style-image``, not by name."""
+    return VARIANT_MARK not in name and not name.startswith(TRAINING_ONLY_PREFIX)
+
+
 def parse_style(text: str) -> StyleSource:
     """``NAME=SPEC`` -> StyleSource; image files mean perceptual mode, anything else is a teacher."""
     if "=" not in text:
@@ -63,7 +74,7 @@ def collect_styles(styles: list[str], teacher: str | None, style_image: str | No
     names = [s.name for s in out]
     if len(set(names)) != len(names):
         raise EdgestyleError(f"style names must be unique, got {names}")
-    if all(name.startswith("_") for name in names):  # conditioning.TRAINING_ONLY_PREFIX
+    if not any(is_named_style(name) for name in names):
         raise EdgestyleError("every style is training-only (named _...): the model needs one named style")
     return out
 
