@@ -82,11 +82,11 @@ def outputs(stylizer: Stylizer, frame: np.ndarray, n: int = 3) -> np.ndarray:
 
 
 def test_a_picture_is_the_style_through_the_predictors_code(pictures, frame):
-    by_picture = Stylizer(CODE_MODEL, style=StylePicture(pictures["a"]))
+    by_picture = Stylizer(CODE_MODEL, style=StylePicture(pictures["a"]), match_palette=False)
     assert by_picture.style_label == "a.png" and by_picture.takes_pictures
     code = StylePredictor().code_of_file(pictures["a"])
     by_code = Stylizer(CODE_MODEL, style=code)
-    other = Stylizer(CODE_MODEL, style=StylePicture(pictures["b"]))
+    other = Stylizer(CODE_MODEL, style=StylePicture(pictures["b"]), match_palette=False)
     ours = outputs(by_picture, frame)
     np.testing.assert_array_equal(ours, outputs(by_code, frame))  # exactly the predictor's code goes in
     assert (
@@ -156,6 +156,12 @@ def test_stylize_and_eval_paint_with_the_picture(pictures, clip, tmp_path):
     result, output = cli(*command("stylize", pictures["b"], tmp_path, clip))
     assert result.exit_code == 0, output
     assert "style b.jpg" in output and cv2.imread(str(tmp_path / "out.png")).shape == (48, 64, 3)
+    anchored = cv2.imread(str(tmp_path / "out.png")).reshape(-1, 3).mean(0)
+    result, output = cli(*command("stylize", pictures["b"], tmp_path, clip), "--no-match-palette")
+    assert result.exit_code == 0, output
+    picture = cv2.imread(str(pictures["b"])).reshape(-1, 3).mean(0)
+    own = cv2.imread(str(tmp_path / "out.png")).reshape(-1, 3).mean(0)
+    assert np.abs(anchored - picture).max() < 0.5 * np.abs(own - picture).max()  # --match-palette by default
     result, output = cli(*command("eval", pictures["b"], tmp_path, clip))
     assert result.exit_code == 0, output
     report = json.loads((tmp_path / "report" / "report.json").read_text())

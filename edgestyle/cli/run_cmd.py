@@ -25,6 +25,10 @@ HOLD_HELP = (
     "Output hold in levels, 0 to 32: a shown pixel follows the model only when it moves more than this, "
     "which hides int8 rounding crawl on flat regions (default: 3 for edgestyle models, 0 for others)."
 )
+PALETTE_HELP = (
+    "With --style-image: move the output's mean colour to the picture's (one offset, so no flicker), as "
+    "the model only half learns the palette of a picture it never trained on; --no-match-palette shows its own."
+)
 STABILIZE_HELP = (
     "Motion-compensated stabilizer strength, 0 to 0.9: each output is blended with the previous shown frame "
     "carried along the camera's optical flow, so painted texture travels with the picture instead of swimming "
@@ -152,6 +156,7 @@ def run(
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
     hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
     stabilize: float = typer.Option(None, "--stabilize", help=STABILIZE_HELP, show_default=False),
+    match_palette: bool = typer.Option(True, "--match-palette/--no-match-palette", help=PALETTE_HELP),
     cycle_styles: float = typer.Option(
         None,
         "--cycle-styles",
@@ -222,6 +227,7 @@ def run(
         scene_cut_threshold=scene_cut,
         hold=hold,
         stabilize=stabilize,
+        match_palette=match_palette,
     )
     tour = _style_tour(stylizer, cycle_styles) if cycle_styles is not None else None
     if style_dir:

@@ -25,6 +25,7 @@ from edgestyle.cli.run_cmd import (
     DELEGATE_HELP,
     HOLD_HELP,
     MODEL_HELP,
+    PALETTE_HELP,
     SIDE_HELP,
     STABILIZE_HELP,
     STYLE_HELP,
@@ -99,6 +100,7 @@ def stylize(
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
     hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
     stabilize: float = typer.Option(None, "--stabilize", help=STABILIZE_HELP, show_default=False),
+    match_palette: bool = typer.Option(True, "--match-palette/--no-match-palette", help=PALETTE_HELP),
     x264_preset: str = typer.Option(
         "ultrafast",
         "--x264-preset",
@@ -128,6 +130,7 @@ def stylize(
         scene_cut_threshold=scene_cut,
         hold=hold,
         stabilize=stabilize,
+        match_palette=match_palette,
     )
     if verbose():
         info(

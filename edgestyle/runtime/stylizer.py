@@ -29,6 +29,8 @@ from edgestyle.runtime.backends.base import (
     to_tensor,
 )
 from edgestyle.runtime.hold import DEFAULT_LEVELS, MAX_LEVELS, OutputHold
+from edgestyle.runtime.images import read_style_picture
+from edgestyle.runtime.palette import PaletteAnchor
 from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
 from edgestyle.runtime.stabilize import DEFAULT_STRENGTH, MAX_STRENGTH, MotionStabilizer
 from edgestyle.runtime.style_code import StylePicture, StylePredictor, code_input, predictor_for
@@ -88,6 +90,8 @@ class Stylizer:
     output hold in levels (:mod:`edgestyle.runtime.hold`); None: 3 for our recurrent models,
     0 for plain per-frame ones. ``stabilize`` is the motion-compensated blend's strength, 0 to 0.9
     (:mod:`edgestyle.runtime.stabilize`); None: 0.7 for our recurrent models, 0 for plain ones.
+    ``match_palette``: a picture given as the style (:class:`StylePicture`) also moves the output's
+    mean colour to the picture's (:mod:`edgestyle.runtime.palette`); named styles are left as trained.
     """
 
     def __init__(
@@ -99,6 +103,7 @@ class Stylizer:
         scene_cut_threshold: float | None = DEFAULT_THRESHOLD,
         hold: int | None = None,
         stabilize: float | None = None,
+        match_palette: bool = True,
     ):
         if hold is not None:
             check_number(hold, "the output hold", 0, MAX_LEVELS)
@@ -118,6 +123,8 @@ class Stylizer:
         self.stabilizer = MotionStabilizer(
             stabilize if stabilize is not None else DEFAULT_STRENGTH if ours else 0.0
         )
+        self.match_palette = bool(match_palette)
+        self.palette = PaletteAnchor()
         self.frames = 0
         self.resets = 0
         self.style_weights: dict[str, float] = {}
@@ -182,6 +189,7 @@ class Stylizer:
         self._states = [link.zeros() for link in self._links]
         self.stabilizer.reset()
         self.output_hold.reset()
+        self.palette.reset()
         self.resets += 1
 
     @property
@@ -202,7 +210,10 @@ class Stylizer:
         """Switch or blend styles live: a name, ``{name: weight}`` (weights are normalized), a vector
         (``label`` names it in summaries), or a :class:`StylePicture` (runs the predictor once)."""
         spec = self.contract.style
+        picture = None
         if isinstance(style, StylePicture):
+            if self.match_palette:
+                picture = read_style_picture(style.path)
             style, label = self.code_of(style.path), label or style.label
         if spec is None:
             raise EdgestyleError(f"{self.model.path.name} has no style input")
@@ -234,6 +245,7 @@ class Stylizer:
         self._style_tensor = to_tensor(vector.reshape(info.shape), info)
         self.style_weights = weights
         self._style_label = None if weights else label
+        self.palette.set_picture(picture)
 
     # -- inference ----------------------------------------------------------------------
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:
@@ -259,7 +271,7 @@ class Stylizer:
         self._states = [link.carry(m.get(link.output.key)) for link in self._links]
         self.frames += 1
         output = tensor_to_frame(m.get(self._frame_out.key)[0], self._frame_out, self._out_range).copy()
-        return self.output_hold(self.stabilizer(frame_rgb, output))
+        return self.output_hold(self.stabilizer(frame_rgb, self.palette(output)))
 
     # -- the three parts of process(), separable so a pipeline can run them in different threads --
     def prepare(self, frame_bgr: np.ndarray) -> np.ndarray:
