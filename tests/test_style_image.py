@@ -166,6 +166,13 @@ def test_stylize_and_eval_paint_with_the_picture(pictures, clip, tmp_path):
     assert result.exit_code == 0, output
     report = json.loads((tmp_path / "report" / "report.json").read_text())
     assert report["rows"][1]["style"] == "b.jpg" and report["style_image"] == str(pictures["b"])
+    assert report["match_palette"] is True
+    result, output = cli(*command("eval", pictures["b"], tmp_path, clip), "--no-match-palette")
+    assert result.exit_code == 0, output
+    own = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert own["match_palette"] is False
+    colour = [r["rows"][1]["style_distance_levels"]["colour"] for r in (report, own)]
+    assert colour[0] < colour[1]  # the anchor brings the palette closer to the picture
     result, output = cli("stylize", clip / "frame_000.png", "-o", tmp_path / "x.png", "-m", CODE_MODEL,
                          "--style", "warm", "--style-image", pictures["b"])  # fmt: skip
     assert result.exit_code == 1 and "not both --style and --style-image" in output

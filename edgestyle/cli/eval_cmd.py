@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from edgestyle.cli._common import DELEGATE_HELP
-from edgestyle.cli.run_cmd import HOLD_HELP, STABILIZE_HELP, _check_model_options
+from edgestyle.cli.run_cmd import HOLD_HELP, PALETTE_HELP, STABILIZE_HELP, _check_model_options
 from edgestyle.teachers import teacher_help
 
 
@@ -69,6 +69,7 @@ def evaluate(
     ),
     hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
     stabilize: float = typer.Option(None, "--stabilize", help=STABILIZE_HELP, show_default=False),
+    match_palette: bool = typer.Option(True, "--match-palette/--no-match-palette", help=PALETTE_HELP),
 ) -> None:
     """Measure flicker (temporal warping error), fidelity to a teacher and a style distance, side by side."""
     from edgestyle.cli._common import info
@@ -93,6 +94,7 @@ def evaluate(
         progress=rich_progress,
         hold=hold,
         stabilize=stabilize,
+        match_palette=match_palette,
     )
     clip = report["clip"]
     print_table(

@@ -89,6 +89,7 @@ def evaluate_video(
     progress: Progress | None = None,
     hold: int | None = None,
     stabilize: float | None = None,
+    match_palette: bool = True,
 ) -> dict[str, Any]:
     """Run and score everything; returns the report dict (also written to ``out_dir``)."""
     if not models:
@@ -97,7 +98,7 @@ def evaluate_video(
     read_style_image(style_image)  # fail fast on a wrong path
     specs = [(m, "model") for m in models] + [(float_model, "float"), (teacher, "teacher")]
     runners, style_image, style_source = _open_runners(
-        specs, style, style_image, delegate, threads, hold, stabilize
+        specs, style, style_image, delegate, threads, hold, stabilize, match_palette
     )
     style_bgr = read_style_image(style_image)
     size = size or runners[0].native_size
@@ -124,6 +125,7 @@ def evaluate_video(
         "style_image_from": style_source,
         "teacher": teacher,
         "float_model": float_model,
+        "match_palette": match_palette,  # a --style-image picture's mean colour (docs/runtime.md)
         "machine": machine,
         "machine_line": describe_machine(machine),
         **scores,
@@ -140,6 +142,7 @@ def _open_runners(
     threads: int | None,
     hold: int | None = None,
     stabilize: float | None = None,
+    match_palette: bool = True,
 ) -> tuple[list[Runner], str | None, str | None]:
     """Open every model, float reference and teacher before the slow part (a typo costs seconds).
 
@@ -167,6 +170,7 @@ def _open_runners(
                 picture=picture,
                 hold=hold,
                 stabilize=stabilize,
+                match_palette=match_palette,
             )
         )
     if style_image is None:

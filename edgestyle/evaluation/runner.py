@@ -111,13 +111,14 @@ def open_tflite(
     picture: str | None = None,
     hold: int | None = None,
     stabilize: float | None = None,
+    match_palette: bool = True,
 ) -> Runner:
     """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer.
 
     ``picture`` (the user's ``--style-image``) is the style of a model conditioned on style codes,
     unless ``style`` names one of its styles; other models ignore it. ``hold`` and ``stabilize``: the
     output hold and the stabilizer (None: the runtime's defaults for the model, as ``stylize`` and
-    ``run`` show it).
+    ``run`` show it); ``match_palette``: the palette anchor for a picture, on as in ``stylize``.
     """
     from edgestyle.runtime.backends import open_model
     from edgestyle.runtime.style_code import StylePicture
@@ -137,7 +138,13 @@ def open_tflite(
     if takes_pictures and picture and not style:
         chosen = StylePicture(Path(picture))
     stylizer = Stylizer(
-        path, delegate=delegate, threads=threads, style=chosen, hold=hold, stabilize=stabilize
+        path,
+        delegate=delegate,
+        threads=threads,
+        style=chosen,
+        hold=hold,
+        stabilize=stabilize,
+        match_palette=match_palette,
     )
     return Runner(
         label=label or Path(path).name,
@@ -172,6 +179,7 @@ def open_spec(
     picture: str | None = None,
     hold: int | None = None,
     stabilize: float | None = None,
+    match_palette: bool = True,
 ) -> Runner:
     """A ``--model``/``--float-model``/``--teacher`` argument (``picture``: see :func:`open_tflite`).
 
@@ -203,6 +211,7 @@ def open_spec(
                 picture=picture,
                 hold=hold,
                 stabilize=stabilize,
+                match_palette=match_palette,
             )
     reference = load_reference(spec, style_image)
     return open_rgb_function(reference, getattr(reference, "name", None) or Path(spec).name or spec, role)
