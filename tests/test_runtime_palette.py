@@ -30,7 +30,7 @@ def test_the_anchor_moves_the_mean_and_keeps_frame_differences() -> None:
     rng = np.random.default_rng(0)
     anchor = PaletteAnchor()
     target = np.array([200, 60, 90], np.uint8)
-    anchor.set_picture(np.broadcast_to(target, (32, 32, 3)).copy())
+    anchor.set_target(target)
     first = rng.integers(80, 160, (48, 64, 3)).astype(np.uint8)
     second = np.roll(first, 3, axis=1)  # the same colours moved: the same mean
     shown_first, shown_second = anchor(first), anchor(second)
@@ -42,14 +42,16 @@ def test_the_anchor_moves_the_mean_and_keeps_frame_differences() -> None:
 
 def test_the_offset_follows_a_new_scene_slowly_and_restarts_on_reset() -> None:
     anchor = PaletteAnchor()
-    anchor.set_picture(np.full((8, 8, 3), 128, np.uint8))
+    anchor.set_target(np.full(3, 128.0))
     dark, bright = np.full((16, 16, 3), 50, np.uint8), np.full((16, 16, 3), 100, np.uint8)
     assert anchor(dark)[0, 0, 0] == 128
     after_one = int(anchor(bright)[0, 0, 0])
     assert 170 <= after_one <= 180  # offset 78 -> 78 - 0.05 * 50: no jump to the new scene's offset
     anchor.reset()
     assert anchor(bright)[0, 0, 0] == 128  # a reset (scene cut, new clip) measures afresh
-    anchor.set_picture(None)
+    anchor.set_target(np.full(3, 148.0))  # a new picture while anchored (a crossfade): no jump either
+    assert 128 <= anchor(bright)[0, 0, 0] <= 130
+    anchor.set_target(None)
     np.testing.assert_array_equal(anchor(bright), bright)  # no picture: outputs as they are
 
 

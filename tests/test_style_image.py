@@ -25,6 +25,7 @@ from typer.testing import CliRunner
 from edgestyle.cli import app
 from edgestyle.contract import ModelContract, embed_contract
 from edgestyle.errors import EdgestyleError
+from edgestyle.runtime.palette import mean_colour
 from edgestyle.runtime.style_code import StylePicture, StylePredictor, describe_style_input
 from edgestyle.runtime.style_dir import StyleCycler
 from edgestyle.runtime.stylizer import Stylizer
@@ -257,9 +258,12 @@ def test_style_dir_crossfades_codes(pictures, frame, tmp_path):
         now[0] += 0.5
         cycler()
         np.testing.assert_allclose(cycler.code, 0.75 * a + 0.25 * b, atol=1e-5)
+        colour_a, colour_b = (mean_colour(cv2.imread(str(pictures[k]))[:, :, ::-1].copy()) for k in "ab")
+        np.testing.assert_allclose(stylizer.palette.target, 0.75 * colour_a + 0.25 * colour_b, atol=1e-3)
         now[0] += 2.0
         cycler()
         np.testing.assert_array_equal(cycler.code, b)
+        np.testing.assert_allclose(stylizer.palette.target, colour_b, atol=1e-3)  # the palette follows
     finally:
         cycler.close()
 

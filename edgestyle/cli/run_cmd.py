@@ -26,7 +26,7 @@ HOLD_HELP = (
     "which hides int8 rounding crawl on flat regions (default: 3 for edgestyle models, 0 for others)."
 )
 PALETTE_HELP = (
-    "With --style-image: move the output's mean colour to the picture's (one offset, so no flicker), as "
+    "With a picture as the style (--style-image, --style-dir): move the output's mean colour to the picture's (one offset, so no flicker), as "
     "the model only half learns the palette of a picture it never trained on; --no-match-palette shows its own."
 )
 STABILIZE_HELP = (

@@ -37,10 +37,13 @@ class PaletteAnchor:
     def active(self) -> bool:
         return self.target is not None
 
-    def set_picture(self, picture_rgb: np.ndarray | None) -> None:
-        """Anchor to this picture's mean colour (None: leave outputs as they are)."""
-        self.target = None if picture_rgb is None else mean_colour(picture_rgb)
-        self.reset()
+    def set_target(self, colour: np.ndarray | None) -> None:
+        """Anchor to this mean colour (RGB, 0-255; a picture's :func:`mean_colour`); None: leave outputs
+        as they are. A new target while anchored keeps the offset, which then follows it over ~20
+        frames: a crossfade between pictures (``run --style-dir``) moves the colour smoothly."""
+        if colour is None or self.target is None:
+            self.reset()
+        self.target = None if colour is None else np.asarray(colour, np.float32).reshape(3)
 
     def reset(self) -> None:
         """Measure the offset afresh on the next frame (a new clip, a scene cut, a new picture)."""

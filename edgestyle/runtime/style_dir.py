@@ -30,6 +30,8 @@ import numpy as np
 
 from edgestyle.errors import EdgestyleError
 from edgestyle.runtime.decode import DamagedPicture, not_a_file
+from edgestyle.runtime.images import read_style_picture
+from edgestyle.runtime.palette import mean_colour
 from edgestyle.runtime.style_code import StylePredictor, code_input, predictor_for
 from edgestyle.runtime.video_io import IMAGE_SUFFIXES
 
@@ -110,6 +112,7 @@ class _Switch:
 
     name: str
     code: np.ndarray
+    colour: np.ndarray  # the picture's mean colour, for the palette anchor
     reason: str
 
 
@@ -146,7 +149,7 @@ class StyleCycler:
             )
         # The worker's own interpreter: LiteRT interpreters must not be shared between threads.
         self._predictor: StylePredictor = predictor_for(code, threads=1, warn=self.log)
-        self._codes: dict[str, tuple[Stamp, np.ndarray]] = {}
+        self._codes: dict[str, tuple[Stamp, np.ndarray, np.ndarray]] = {}  # name -> stamp, code, colour
         self._bad: dict[str, Stamp] = {}  # warned about this version of the file
         self._waiting: dict[str, tuple[Stamp, str]] = {}  # does not decode (yet): maybe still copying
         self._handled: dict[str, Stamp | None] = {p.name: _stamp(p) for p in pictures}  # not "new files"
@@ -156,8 +159,9 @@ class StyleCycler:
         self.current = first.name
         self._shown = self._to = first.code
         self._from = first.code
+        self._colour = self._colour_from = self._colour_to = first.colour
         self._fade_start = 0.0
-        stylizer.set_style(first.code, label=first.name)
+        stylizer.set_style(first.code, label=first.name, colour=first.colour)
         self.log(f"style: {first.name} (first of {len(pictures)} in {self.folder.path})")
         self.switches = 0
         self._lock = threading.Lock()
@@ -219,6 +223,7 @@ class StyleCycler:
         now = self.clock()
         if ready is not None:
             self._from, self._to, self._fade_start = self._shown, ready.code, now
+            self._colour_from, self._colour_to = self._colour, ready.colour
             self.current = ready.name
             self.switches += 1
             self.log(f"style: {ready.name} ({ready.reason})")
@@ -226,7 +231,8 @@ class StyleCycler:
             return
         w = 1.0 if self.fade <= 0 else min(1.0, (now - self._fade_start) / self.fade)
         self._shown = self._to if w >= 1.0 else ((1.0 - w) * self._from + w * self._to).astype(np.float32)
-        self.stylizer.set_style(self._shown, label=self.current)
+        self._colour = self._colour_to if w >= 1.0 else (1.0 - w) * self._colour_from + w * self._colour_to
+        self.stylizer.set_style(self._shown, label=self.current, colour=self._colour)
 
     # -- the worker thread -------------------------------------------------------------------
     def _work(self) -> None:
@@ -282,14 +288,15 @@ class StyleCycler:
         cached = self._codes.get(name)
         if cached is not None and cached[0] == stamp:
             self._handled[name] = stamp
-            return _Switch(name, cached[1], reason)
+            return _Switch(name, cached[1], cached[2], reason)
         if self._bad.get(name) == stamp:
             return None  # already warned about this version of the file
         waiting = self._waiting.get(name)
         if waiting is not None and waiting[0] == stamp:  # unchanged since it failed to decode
             return self._give_up(path, stamp, waiting[1]) if self.folder.settled(path, stamp) else None
         try:
-            code = self._predictor.code_of_file(path)
+            picture = read_style_picture(path)
+            code = self._predictor.code(picture)
         except DamagedPicture as exc:  # a copy in progress looks exactly like this
             if _stamp(path) != stamp or not self.folder.settled(path, stamp):
                 self._waiting[name] = (stamp, str(exc))
@@ -302,9 +309,10 @@ class StyleCycler:
         if _stamp(path) != stamp:  # it changed while being read: not complete yet
             return None
         self._waiting.pop(name, None)
-        self._codes[name] = (stamp, code)
+        colour = mean_colour(picture)
+        self._codes[name] = (stamp, code, colour)
         self._handled[name] = stamp
-        return _Switch(name, code, reason)
+        return _Switch(name, code, colour, reason)
 
     def _give_up(self, path: Path, stamp: Stamp, why: str) -> None:
         self._bad[path.name] = self._handled[path.name] = stamp

@@ -30,7 +30,7 @@ from edgestyle.runtime.backends.base import (
 )
 from edgestyle.runtime.hold import DEFAULT_LEVELS, MAX_LEVELS, OutputHold
 from edgestyle.runtime.images import read_style_picture
-from edgestyle.runtime.palette import PaletteAnchor
+from edgestyle.runtime.palette import PaletteAnchor, mean_colour
 from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
 from edgestyle.runtime.stabilize import DEFAULT_STRENGTH, MAX_STRENGTH, MotionStabilizer
 from edgestyle.runtime.style_code import StylePicture, StylePredictor, code_input, predictor_for
@@ -202,19 +202,25 @@ class Stylizer:
 
         Runs the predictor (tens of ms): call it once per style change, never per frame.
         """
+        return self.code_of_picture(read_style_picture(picture))
+
+    def code_of_picture(self, picture_rgb: np.ndarray) -> np.ndarray:
+        """The style code of a picture already read (RGB uint8); see :meth:`code_of`."""
         if self._predictor is None:
             self._predictor = predictor_for(code_input(self.contract, self.model.path.name))
-        return self._predictor.code_of_file(picture)
+        return self._predictor.code(picture_rgb)
 
-    def set_style(self, style: StyleChoice, label: str | None = None) -> None:
+    def set_style(
+        self, style: StyleChoice, label: str | None = None, colour: np.ndarray | None = None
+    ) -> None:
         """Switch or blend styles live: a name, ``{name: weight}`` (weights are normalized), a vector
-        (``label`` names it in summaries), or a :class:`StylePicture` (runs the predictor once)."""
+        (``label`` names it in summaries; ``colour``: the mean colour of the picture whose code it is,
+        for the palette anchor), or a :class:`StylePicture` (runs the predictor once)."""
         spec = self.contract.style
-        picture = None
         if isinstance(style, StylePicture):
-            if self.match_palette:
-                picture = read_style_picture(style.path)
-            style, label = self.code_of(style.path), label or style.label
+            picture = read_style_picture(style.path)
+            colour = mean_colour(picture)
+            style, label = self.code_of_picture(picture), label or style.label
         if spec is None:
             raise EdgestyleError(f"{self.model.path.name} has no style input")
         info = self.model.inputs[spec.input]
@@ -245,7 +251,7 @@ class Stylizer:
         self._style_tensor = to_tensor(vector.reshape(info.shape), info)
         self.style_weights = weights
         self._style_label = None if weights else label
-        self.palette.set_picture(picture)
+        self.palette.set_target(colour if self.match_palette and not weights else None)
 
     # -- inference ----------------------------------------------------------------------
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:
