@@ -230,8 +230,12 @@ class StyleCycler:
         if self._shown is self._to:
             return
         w = 1.0 if self.fade <= 0 else min(1.0, (now - self._fade_start) / self.fade)
-        self._shown = self._to if w >= 1.0 else ((1.0 - w) * self._from + w * self._to).astype(np.float32)
-        self._colour = self._colour_to if w >= 1.0 else (1.0 - w) * self._colour_from + w * self._colour_to
+
+        def mix(start: np.ndarray, end: np.ndarray) -> np.ndarray:  # the end itself once the fade is over
+            return end if w >= 1.0 else ((1.0 - w) * start + w * end).astype(np.float32)
+
+        self._shown = mix(self._from, self._to)
+        self._colour = mix(self._colour_from, self._colour_to)
         self.stylizer.set_style(self._shown, label=self.current, colour=self._colour)
 
     # -- the worker thread -------------------------------------------------------------------

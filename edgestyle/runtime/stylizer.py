@@ -197,15 +197,12 @@ class Stylizer:
         """Conditioned on style codes: any picture can be its style (``--style-image``)."""
         return bool(self.contract.style and self.contract.style.code)
 
-    def code_of(self, picture: str | os.PathLike) -> np.ndarray:
-        """A picture's style code, by the predictor this model was trained with (loaded once).
+    def code_of_picture(self, picture_rgb: np.ndarray) -> np.ndarray:
+        """A picture's style code (RGB uint8, read once by the caller, who also takes its colour), by
+        the predictor this model was trained with (loaded once).
 
         Runs the predictor (tens of ms): call it once per style change, never per frame.
         """
-        return self.code_of_picture(read_style_picture(picture))
-
-    def code_of_picture(self, picture_rgb: np.ndarray) -> np.ndarray:
-        """The style code of a picture already read (RGB uint8); see :meth:`code_of`."""
         if self._predictor is None:
             self._predictor = predictor_for(code_input(self.contract, self.model.path.name))
         return self._predictor.code(picture_rgb)
