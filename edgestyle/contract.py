@@ -69,11 +69,24 @@ class StyleSpec:
     # Set when the input is a style *code*: the predictor that turns a picture into one
     # ({"predictor": file name, "sha256", "input_size", "dim"}); named vectors are codes too.
     code: dict[str, Any] | None = None
+    # Per name, the mean RGB colour (0-255) of the picture the style was trained on, or None for a
+    # style without one (a filter such as cartoon); empty in files older than this field.
+    colours: list[list[float] | None] = field(default_factory=list)
 
     def vector(self, name: str) -> list[float]:
         if name not in self.names:
             raise EdgestyleError(f"unknown style {name!r}; this model has: {', '.join(self.names) or 'none'}")
         return self.vectors[self.names.index(name)]
+
+    def blend_colour(self, weights: dict[str, float]) -> list[float] | None:
+        """The mean colour of a blend of named styles (weights summing to 1), for the palette anchor;
+        None unless every style in it has a colour."""
+        if len(self.colours) != len(self.names):
+            return None
+        colours = [self.colours[self.names.index(name)] for name in weights]
+        if any(c is None for c in colours):
+            return None
+        return [sum(w * c[i] for w, c in zip(weights.values(), colours, strict=True)) for i in range(3)]
 
 
 @dataclass
@@ -85,6 +98,7 @@ class ModelContract:
     states: list[StatePair] = field(default_factory=list)
     style: StyleSpec | None = None
     baked_style: str | None = None
+    baked_colour: list[float] | None = None  # the baked style's picture's mean RGB colour, 0-255
     name: str = "model"
     target: str | None = None
     stride: int = 1
@@ -110,6 +124,7 @@ class ModelContract:
                 states=[StatePair(**s) for s in data.get("states", [])],
                 style=StyleSpec(**data["style"]) if data.get("style") else None,
                 baked_style=data.get("baked_style"),
+                baked_colour=data.get("baked_colour"),
                 name=data.get("name", "model"),
                 target=data.get("target"),
                 stride=int(data.get("stride", 1)),

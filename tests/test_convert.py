@@ -25,8 +25,10 @@ from edgestyle.conversion.calibration import generated_frames  # noqa: E402
 from edgestyle.conversion.pipeline import convert_model_dir  # noqa: E402
 from edgestyle.errors import EdgestyleError  # noqa: E402
 from edgestyle.runtime.interpreter import TFLiteModel  # noqa: E402
+from edgestyle.runtime.stylizer import Stylizer  # noqa: E402
 
 SIZE = (32, 32)
+B_COLOUR = [200.0, 120.5, 40.0]  # the mean colour of style "b"'s picture, as the metadata stores it
 # The onnx extra (installed by `make test`): the shared conversion adds the ONNX target when present.
 HAS_ONNX = all(importlib.util.find_spec(m) for m in ("tf2onnx", "onnx", "onnxruntime"))
 TARGETS = "cpu,gpu,edgetpu,fp32" + (",onnx" if HAS_ONNX else "")
@@ -79,6 +81,13 @@ def model_dir(tmp_path_factory) -> Path:
     })  # fmt: skip
     styles = [StyleSource("a", teacher="cartoon"), StyleSource("b", teacher="stylization")]
     train_model([str(root / "stills")], root / "tiny", styles, config, root / "cache", progress=False)
+    # Filter teachers have no picture, so no colour (test_train checks what the trainer writes for a
+    # painting); give "b" one here so the converter's handling of colours is exercised.
+    meta_file = root / "tiny" / "edgestyle.json"
+    meta = json.loads(meta_file.read_text())
+    assert meta["style"]["colours"] == [None, None]
+    meta["style"]["colours"] = [None, B_COLOUR]
+    meta_file.write_text(json.dumps(meta))
     return root / "tiny"
 
 
@@ -226,6 +235,10 @@ def baked(model_dir, tmp_path_factory):
 def test_a_baked_style_gives_the_frames_of_the_style_input_set_to_it(converted, baked):
     contract = load_contract(baked.paths["fp32"])
     assert contract.style is None and contract.baked_style == "b"
+    assert contract.baked_colour == B_COLOUR  # its picture's colour, for the palette anchor
+    assert load_contract(converted.paths["fp32"]).style.colours == [None, B_COLOUR]
+    np.testing.assert_allclose(Stylizer(baked.paths["cpu-int8"]).palette.target, B_COLOUR)
+    assert not Stylizer(baked.paths["cpu-int8"], match_palette=False).palette.active
     assert contract.provenance["calibration"].startswith("8 frames from ")
     assert "style" not in TFLiteModel(baked.paths["cpu-int8"]).inputs
     vector = np.asarray(load_contract(converted.paths["fp32"]).style.vector("b"))

@@ -1,5 +1,6 @@
-"""The palette anchor (edgestyle/runtime/palette.py): a picture given as the style moves the output's
-mean colour to the picture's by one offset, so frame-to-frame changes pass through untouched.
+"""The palette anchor (edgestyle/runtime/palette.py): a style's picture (given, or recorded for a named
+style) moves the output's mean colour to the picture's by one offset, so frame-to-frame changes pass
+through untouched.
 
 Runs the real tiny code-conditioned int8 model (tests/data/tiny_code_int8.tflite) in LiteRT.
 """
@@ -11,6 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from edgestyle.contract import embed_contract, read_embedded_contract
 from edgestyle.runtime.palette import PaletteAnchor, mean_colour
 from edgestyle.runtime.style_code import StylePicture
 from edgestyle.runtime.stylizer import Stylizer
@@ -55,6 +57,32 @@ def test_the_offset_follows_a_new_scene_slowly_and_restarts_on_reset() -> None:
     np.testing.assert_array_equal(anchor(bright), bright)  # no picture: outputs as they are
 
 
+def with_colours(tmp_path: Path, colours: list) -> Path:
+    """The tiny code model with its named styles' picture colours in its embedded contract."""
+    contract = read_embedded_contract(CODE_MODEL.read_bytes())
+    contract.style.colours = colours
+    path = tmp_path / "coloured.tflite"
+    path.write_bytes(embed_contract(CODE_MODEL.read_bytes(), contract))
+    return path
+
+
+def test_named_styles_and_blends_take_their_pictures_colours_when_the_model_records_them(tmp_path) -> None:
+    warm, cold = [220.0, 120.0, 40.0], [30.0, 90.0, 200.0]
+    model = with_colours(tmp_path, [warm, cold])
+    stylizer = Stylizer(model, style="warm")
+    np.testing.assert_allclose(stylizer.palette.target, warm)
+    stylizer.set_style({"warm": 1.0, "cold": 3.0})  # normalized: 0.25 / 0.75, the blend's mean colour
+    np.testing.assert_allclose(stylizer.palette.target, [77.5, 97.5, 160.0])
+    assert not Stylizer(model, style="warm", match_palette=False).palette.active
+    partial = Stylizer(with_colours(tmp_path, [warm, None]), style="warm")  # "cold": a filter, no picture
+    assert partial.palette.active
+    partial.set_style({"warm": 0.5, "cold": 0.5})
+    assert not partial.palette.active  # half the blend has no colour: shown as trained
+    frames = [f[:, :, ::-1].copy() for f in moving_scene(3, 64, 48)]
+    anchored = [np.abs(mean_colour(stylizer.step(f)) - stylizer.palette.target).max() for f in frames]
+    assert max(anchored) < 3
+
+
 def test_a_picture_style_takes_the_pictures_mean_colour_and_names_do_not(tmp_path) -> None:
     red = flat_picture(tmp_path / "red.png", (210, 40, 40))
     frames = [f[:, :, ::-1].copy() for f in moving_scene(4, 64, 48)]
@@ -65,7 +93,7 @@ def test_a_picture_style_takes_the_pictures_mean_colour_and_names_do_not(tmp_pat
     miss_plain = [np.abs(mean_colour(plain.step(f)) - target).max() for f in frames]
     assert max(miss_anchored) < 0.5 * min(miss_plain), (miss_anchored, miss_plain)
     named = Stylizer(CODE_MODEL, style="warm")
-    assert not named.palette.active  # a trained style is shown as trained
+    assert not named.palette.active  # a file without its styles' colours: shown as trained
     named.set_style(StylePicture(red))
     assert named.palette.active
     named.set_style("cold")

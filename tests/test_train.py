@@ -24,6 +24,7 @@ from edgestyle.train.config import TrainConfig, config_from_dict, load_config, s
 from edgestyle.train.generator import tiny_config, zero_states
 from edgestyle.train.model_dir import load_generator_config, load_model_dir
 from edgestyle.train.run import train_model
+from edgestyle.runtime.palette import picture_colour
 from edgestyle.train.styles import StyleSource
 
 
@@ -204,6 +205,7 @@ def test_perceptual_mode_with_an_lstm_cell(train_data, tmp_path, network) -> Non
         assert summary["final_losses"][term] > 0, term
     meta = json.loads((tmp_path / "m" / "edgestyle.json").read_text())
     assert meta["style"] is None and meta["baked_style"] == "s" and len(meta["states"]) == 2
+    assert meta["baked_colour"] == picture_colour(style)  # the palette anchor's target at run time
 
 
 @pytest.mark.slow
@@ -230,6 +232,7 @@ def test_code_conditioned_training_with_colour_variants_and_a_filter_style(train
     predictor = StylePredictor()
     assert meta["style"]["names"] == ["paint", "cartoon"] and meta["style"]["dim"] == predictor.dim
     assert meta["style"]["code"]["predictor"] == predictor.path.name
+    assert meta["style"]["colours"] == [picture_colour(style), None]  # a filter has no picture
     # the config said style_dim 4 (tiny_config): the code's size replaced it, on the record
     assert meta["training"]["derived"] == {"model.style_dim": predictor.dim, "model.style_hidden": 32}
     painting_code = predictor.code(cv2.cvtColor(cv2.imread(str(style)), cv2.COLOR_BGR2RGB))

@@ -26,8 +26,9 @@ HOLD_HELP = (
     "which hides int8 rounding crawl on flat regions (default: 3 for edgestyle models, 0 for others)."
 )
 PALETTE_HELP = (
-    "With a picture as the style (--style-image, --style-dir): move the output's mean colour to the picture's (one offset, so no flicker), as "
-    "the model only half learns the palette of a picture it never trained on; --no-match-palette shows its own."
+    "Move the output's mean colour to the style picture's (one offset, so no flicker): a --style-image or "
+    "--style-dir picture, whose palette the model only half learns, or a named style whose model records its "
+    "picture's colour; --no-match-palette shows the model's own."
 )
 STABILIZE_HELP = (
     "Motion-compensated stabilizer strength, 0 to 0.9: each output is blended with the previous shown frame "

@@ -47,6 +47,7 @@ def build_contract(
             vectors=[list(map(float, v)) for v in table["vectors"]],
             default=table.get("default"),
             code=table.get("code"),
+            colours=list(table.get("colours") or []),
         )
     meta = source.meta
     return ModelContract(
@@ -55,6 +56,7 @@ def build_contract(
         states=states,
         style=style,
         baked_style=baked_style or meta.get("baked_style"),  # --style, or a single-style model's one style
+        baked_colour=_baked_colour(table, baked_style) if baked_style else meta.get("baked_colour"),
         name=source.name,
         target=target,
         stride=source.stride,
@@ -69,3 +71,11 @@ def build_contract(
             "calibration": calibration,
         },
     )
+
+
+def _baked_colour(table: dict[str, Any] | None, name: str) -> list[float] | None:
+    """The picture colour of the style ``--style`` bakes in, from the model directory's table."""
+    if not table or name not in table.get("names", []):
+        return None
+    colours = table.get("colours") or []
+    return colours[table["names"].index(name)] if len(colours) == len(table["names"]) else None

@@ -170,12 +170,14 @@ def run_clip(
 
     Runs through the board's own :class:`~edgestyle.runtime.stylizer.Stylizer` (zero state at
     the start, state fed back, requantized only if a pair's quantization differs), with scene-cut
-    resets, the stabilizer and the output hold off: this measures the conversion, not what a
-    screen shows. ``style``: a name, ``{name: weight}``, a vector, or None (default / baked).
+    resets, the stabilizer, the output hold and the palette anchor off: this measures the
+    conversion, not what a screen shows. ``style``: a name, ``{name: weight}``, a vector, or None (default / baked).
     """
     from edgestyle.runtime.stylizer import Stylizer
 
-    stylizer = Stylizer(path, delegate=delegate, style=style, scene_cut_threshold=None, hold=0, stabilize=0)
+    stylizer = Stylizer(
+        path, delegate, style=style, scene_cut_threshold=None, hold=0, stabilize=0, match_palette=False
+    )
     return [stylizer.step(frame) for frame in frames_rgb]
 
 

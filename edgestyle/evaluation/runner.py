@@ -118,7 +118,7 @@ def open_tflite(
     ``picture`` (the user's ``--style-image``) is the style of a model conditioned on style codes,
     unless ``style`` names one of its styles; other models ignore it. ``hold`` and ``stabilize``: the
     output hold and the stabilizer (None: the runtime's defaults for the model, as ``stylize`` and
-    ``run`` show it); ``match_palette``: the palette anchor for a picture, on as in ``stylize``.
+    ``run`` show it); ``match_palette``: the palette anchor, on as in ``stylize``.
     """
     from edgestyle.runtime.backends import open_model
     from edgestyle.runtime.style_code import StylePicture

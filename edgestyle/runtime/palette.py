@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from edgestyle.runtime.images import read_style_picture
+
 DEFAULT_RATE = 0.05  # share of the new offset taken per frame: ~20 frames to follow a scene
 STRIDE = 4  # the mean over every 4th pixel in each direction: 1/16 of the work, same mean to < 0.1 level
 
@@ -23,6 +25,11 @@ STRIDE = 4  # the mean over every 4th pixel in each direction: 1/16 of the work,
 def mean_colour(rgb: np.ndarray) -> np.ndarray:
     """Mean of an [H,W,3] uint8 image per channel, float32 in 0-255."""
     return rgb[::STRIDE, ::STRIDE].reshape(-1, 3).mean(axis=0, dtype=np.float64).astype(np.float32)
+
+
+def picture_colour(path) -> list[float]:
+    """A style picture's mean colour as the model files store it (RGB, 0-255, rounded to 0.01)."""
+    return [round(float(v), 2) for v in mean_colour(read_style_picture(path))]
 
 
 class PaletteAnchor:

@@ -90,8 +90,9 @@ class Stylizer:
     output hold in levels (:mod:`edgestyle.runtime.hold`); None: 3 for our recurrent models,
     0 for plain per-frame ones. ``stabilize`` is the motion-compensated blend's strength, 0 to 0.9
     (:mod:`edgestyle.runtime.stabilize`); None: 0.7 for our recurrent models, 0 for plain ones.
-    ``match_palette``: a picture given as the style (:class:`StylePicture`) also moves the output's
-    mean colour to the picture's (:mod:`edgestyle.runtime.palette`); named styles are left as trained.
+    ``match_palette``: move the output's mean colour to the style picture's
+    (:mod:`edgestyle.runtime.palette`): a picture given as the style (:class:`StylePicture`), or a
+    named, blended or baked style whose file records its picture's colour (not cartoon: no picture).
     """
 
     def __init__(
@@ -140,6 +141,8 @@ class Stylizer:
             raise EdgestyleError(
                 f"{self.model.path.name} has no style input; it always paints one style{baked}"
             )
+        if c.style is None and c.baked_colour and self.match_palette:
+            self.palette.set_target(np.asarray(c.baked_colour, np.float32))
         self.reset()
 
     def _is_baked_style(self, style: StyleChoice) -> bool:
@@ -248,7 +251,9 @@ class Stylizer:
         self._style_tensor = to_tensor(vector.reshape(info.shape), info)
         self.style_weights = weights
         self._style_label = None if weights else label
-        self.palette.set_target(colour if self.match_palette and not weights else None)
+        if weights:
+            colour = spec.blend_colour(weights)
+        self.palette.set_target(colour if self.match_palette else None)
 
     # -- inference ----------------------------------------------------------------------
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:

@@ -33,10 +33,15 @@ MACS_SIZE = 384  # MACs are quoted per 384x384 frame, the size of the Magenta pe
 
 
 def style_table(
-    config, styles: dict[str, Any] | None, default: str | None = None, code: dict[str, Any] | None = None
+    config,
+    styles: dict[str, Any] | None,
+    default: str | None = None,
+    code: dict[str, Any] | None = None,
+    colours: dict[str, list[float] | None] | None = None,
 ) -> dict[str, Any] | None:
     """The ``style`` entry of the metadata: names, vectors (lists of floats), the default name,
-    and for a code-conditioned model the predictor its codes come from."""
+    each style's picture's mean colour (None without a picture; the runtime's palette anchor), and
+    for a code-conditioned model the predictor its codes come from."""
     if not config.style_dim or not styles:
         return None
     names = list(styles)
@@ -45,6 +50,7 @@ def style_table(
         if len(v) != config.style_dim:
             raise ValueError(f"style {n!r} has {len(v)} values, the generator takes {config.style_dim}")
     table = {"dim": config.style_dim, "names": names, "vectors": vectors, "default": default or names[0]}
+    table["colours"] = [(colours or {}).get(n) for n in names]
     return {**table, "code": code} if code else table
 
 
@@ -58,6 +64,7 @@ def build_metadata(
     teacher: Any = None,
     baked_style: str | None = None,
     style_code: dict[str, Any] | None = None,
+    colours: dict[str, list[float] | None] | None = None,
 ) -> dict[str, Any]:
     from edgestyle import __version__
     from edgestyle.train.macs import generator_cost
@@ -70,8 +77,9 @@ def build_metadata(
         "generator": config.to_dict(),
         "stride": config.stride,
         "frame": {"input": "frame", "output": "stylized", "channels": "RGB", "value_range": [0.0, 1.0]},
-        "style": style_table(config, styles, default_style, style_code),
+        "style": style_table(config, styles, default_style, style_code, colours),
         "baked_style": baked_style,  # the one style of a model without a style input
+        "baked_colour": (colours or {}).get(baked_style) if baked_style else None,
         "states": [
             {
                 "input": key_in,
@@ -111,6 +119,7 @@ def save_model_dir(
     baked_style: str | None = None,
     export_saved_model: bool = True,
     style_code: dict[str, Any] | None = None,
+    colours: dict[str, list[float] | None] | None = None,
 ) -> Path:
     """Write a complete model directory atomically; existing ``checkpoints/`` and ``logs/`` are carried over."""
     from edgestyle.atomic import atomic_dir
@@ -126,6 +135,7 @@ def save_model_dir(
         teacher,
         baked_style,
         style_code,
+        colours,
     )
     with atomic_dir(target) as tmp:
         model.save(tmp / KERAS_FILE)

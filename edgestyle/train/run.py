@@ -301,6 +301,7 @@ def _save(
 ) -> None:
     """The model directory: generator, style table (learned vectors or codes), config and
     provenance of the run; colour variants are training material, not named styles."""
+    from edgestyle.runtime.palette import picture_colour
     from edgestyle.train.cluster import workers_in
     from edgestyle.train.conditioning import predictor_info
     from edgestyle.train.model_dir import save_model_dir
@@ -332,6 +333,7 @@ def _save(
             teacher=teacher_info,
             baked_style=named[0].name if config.model.style_dim == 0 else None,
             style_code=predictor_info(config) if config.data.style_codes else None,
+            colours={s.name: picture_colour(s.style_image) if s.style_image else None for s in named},
         )
 
 
