@@ -19,12 +19,12 @@ from typer.testing import CliRunner
 
 from edgestyle.cli import app
 from edgestyle.errors import EdgestyleError
+from edgestyle.runtime.palette import picture_colour
 from edgestyle.synthetic import moving_scene
 from edgestyle.train.config import TrainConfig, config_from_dict, load_config, set_field
 from edgestyle.train.generator import tiny_config, zero_states
 from edgestyle.train.model_dir import load_generator_config, load_model_dir
 from edgestyle.train.run import train_model
-from edgestyle.runtime.palette import picture_colour
 from edgestyle.train.styles import StyleSource
 
 
