@@ -90,12 +90,16 @@ def with_metadata(model_bytes: bytes, name: str, payload: bytes) -> bytes:
     model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model_bytes, 0))
     buffer = schema.BufferT()
     buffer.data = np.frombuffer(payload, dtype=np.uint8)
-    model.buffers.append(buffer)
-    entry = schema.MetadataT()
-    entry.name = name
-    entry.buffer = len(model.buffers) - 1
-    kept = [m for m in (model.metadata or []) if _decode(m.name) != name]
-    model.metadata = [*kept, entry]
+    existing = [m for m in (model.metadata or []) if _decode(m.name) == name]
+    if existing:  # rewrite the entry's own buffer: appending would leave the old payload behind
+        entry = existing[0]
+        model.buffers[entry.buffer] = buffer
+    else:
+        model.buffers.append(buffer)
+        entry = schema.MetadataT()
+        entry.name = name
+        entry.buffer = len(model.buffers) - 1
+        model.metadata = [*(model.metadata or []), entry]
     return pack_model(model, len(model_bytes) + len(payload) + 1024)
 
 

@@ -60,6 +60,17 @@ def test_embedded_in_real_tflite(tmp_path, tiny_plain_tflite) -> None:
     assert load_contract(path) == _contract()
 
 
+def test_embedding_again_replaces_the_entry_instead_of_keeping_the_old_payload(tiny_plain_tflite) -> None:
+    """Re-embedding a changed contract (say, one field added) must not grow the file by the old one."""
+    first = embed_contract(tiny_plain_tflite.read_bytes(), _contract())
+    changed = _contract()
+    changed.baked_colour = [10.0, 20.0, 30.0]
+    second = embed_contract(first, changed)
+    assert read_embedded_contract(second) == changed
+    assert len(second) - len(first) < 100, (len(first), len(second))  # only the new field's bytes
+    assert embed_contract(second, changed) == second
+
+
 def test_sidecar_used_when_nothing_embedded(tmp_path, tiny_plain_tflite) -> None:
     path = tmp_path / "plain.tflite"
     path.write_bytes(tiny_plain_tflite.read_bytes())
