@@ -78,15 +78,24 @@ class StyleSpec:
             raise EdgestyleError(f"unknown style {name!r}; this model has: {', '.join(self.names) or 'none'}")
         return self.vectors[self.names.index(name)]
 
-    def blend_colour(self, weights: dict[str, float]) -> list[float] | None:
-        """The mean colour of a blend of named styles (weights summing to 1), for the palette anchor;
-        None unless every style in it has a colour."""
+    def blend_colour(self, weights: dict[str, float]) -> tuple[list[float], float] | None:
+        """(mean colour, share) of a blend of named styles (weights summing to 1) for the palette
+        anchor: the weighted mean over the styles that have a colour, and the weight they hold
+        together, so that crossfading into a style without one (cartoon) fades the anchor out
+        instead of dropping it at once. None when no style in the blend has a colour."""
         if len(self.colours) != len(self.names):
             return None
-        colours = [self.colours[self.names.index(name)] for name in weights]
-        if any(c is None for c in colours):
+        coloured = {
+            n: w for n, w in weights.items() if self.colours[self.names.index(n)] is not None and w > 0
+        }
+        share = sum(coloured.values())
+        if share <= 0:
             return None
-        return [sum(w * c[i] for w, c in zip(weights.values(), colours, strict=True)) for i in range(3)]
+        mean = [
+            sum(w * self.colours[self.names.index(n)][i] for n, w in coloured.items()) / share
+            for i in range(3)
+        ]
+        return mean, share
 
 
 @dataclass

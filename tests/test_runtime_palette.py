@@ -42,6 +42,17 @@ def test_the_anchor_moves_the_mean_and_keeps_frame_differences() -> None:
     )
 
 
+def test_a_share_applies_that_part_of_the_offset() -> None:
+    """A blend of a painting and a colourless style (cartoon) moves the colour only part way, so a
+    crossfade into cartoon (``run --cycle-styles``) fades the anchor out instead of dropping it."""
+    anchor = PaletteAnchor()
+    grey = np.full((16, 16, 3), 100, np.uint8)
+    anchor.set_target(np.full(3, 160.0), share=0.5)
+    assert anchor(grey)[0, 0, 0] == 130
+    anchor.set_target(np.full(3, 160.0), share=0.0)
+    np.testing.assert_array_equal(anchor(grey), grey)
+
+
 def test_the_offset_follows_a_new_scene_slowly_and_restarts_on_reset() -> None:
     anchor = PaletteAnchor()
     anchor.set_target(np.full(3, 128.0))
@@ -74,10 +85,12 @@ def test_named_styles_and_blends_take_their_pictures_colours_when_the_model_reco
     stylizer.set_style({"warm": 1.0, "cold": 3.0})  # normalized: 0.25 / 0.75, the blend's mean colour
     np.testing.assert_allclose(stylizer.palette.target, [77.5, 97.5, 160.0])
     assert not Stylizer(model, style="warm", match_palette=False).palette.active
-    partial = Stylizer(with_colours(tmp_path, [warm, None]), style="warm")  # "cold": a filter, no picture
-    assert partial.palette.active
-    partial.set_style({"warm": 0.5, "cold": 0.5})
-    assert not partial.palette.active  # half the blend has no colour: shown as trained
+    partial = Stylizer(with_colours(tmp_path, [warm, None]), style="warm")
+    partial.set_style({"warm": 0.25, "cold": 0.75})  # "cold": a filter without a picture
+    np.testing.assert_allclose(partial.palette.target, warm)
+    assert partial.palette.share == 0.25  # the anchor fades with the coloured part of a blend
+    partial.set_style("cold")
+    assert not partial.palette.active  # nothing in it has a colour: shown as trained
     frames = [f[:, :, ::-1].copy() for f in moving_scene(3, 64, 48)]
     anchored = [np.abs(mean_colour(stylizer.step(f)) - stylizer.palette.target).max() for f in frames]
     assert max(anchored) < 3

@@ -38,19 +38,22 @@ class PaletteAnchor:
     def __init__(self, rate: float = DEFAULT_RATE):
         self.rate = float(rate)
         self.target: np.ndarray | None = None
+        self.share = 1.0  # the part of the offset applied: a blend with a colourless style gets less
         self._offset: np.ndarray | None = None
 
     @property
     def active(self) -> bool:
         return self.target is not None
 
-    def set_target(self, colour: np.ndarray | None) -> None:
+    def set_target(self, colour: np.ndarray | None, share: float = 1.0) -> None:
         """Anchor to this mean colour (RGB, 0-255; a picture's :func:`mean_colour`); None: leave outputs
         as they are. A new target while anchored keeps the offset, which then follows it over ~20
-        frames: a crossfade between pictures (``run --style-dir``) moves the colour smoothly."""
+        frames: a crossfade between pictures (``run --style-dir``) moves the colour smoothly.
+        ``share`` (0-1) scales the offset: the part of a blend whose styles have a colour."""
         if colour is None or self.target is None:
             self.reset()
         self.target = None if colour is None else np.asarray(colour, np.float32).reshape(3)
+        self.share = float(share)
 
     def reset(self) -> None:
         """Measure the offset afresh on the next frame (a new clip, a scene cut, a new picture)."""
@@ -64,5 +67,5 @@ class PaletteAnchor:
             self._offset = wanted
         else:
             self._offset = self._offset + self.rate * (wanted - self._offset)
-        shift = np.round(self._offset).astype(np.int16)
+        shift = np.round(self.share * self._offset).astype(np.int16)
         return np.clip(output_rgb.astype(np.int16) + shift, 0, 255).astype(np.uint8)

@@ -251,9 +251,10 @@ class Stylizer:
         self._style_tensor = to_tensor(vector.reshape(info.shape), info)
         self.style_weights = weights
         self._style_label = None if weights else label
+        share = 1.0
         if weights:
-            colour = spec.blend_colour(weights)
-        self.palette.set_target(colour if self.match_palette else None)
+            colour, share = spec.blend_colour(weights) or (None, 0.0)
+        self.palette.set_target(colour if self.match_palette else None, share)
 
     # -- inference ----------------------------------------------------------------------
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:
