@@ -125,7 +125,7 @@ def evaluate_video(
         "style_image_from": style_source,
         "teacher": teacher,
         "float_model": float_model,
-        "match_palette": match_palette,  # a --style-image picture's mean colour (docs/runtime.md)
+        "match_palette": match_palette,  # the style picture's mean colour, given or recorded (docs/runtime.md)
         "machine": machine,
         "machine_line": describe_machine(machine),
         **scores,
