@@ -7,7 +7,9 @@ other processes falls on all alike; ratios are medians of per-frame ratios):
   threads): the peer every other row is quoted against;
 - the output hold (``edgestyle/runtime/hold.py``) on that frame's output;
 - the motion-compensated stabilizer (``edgestyle/runtime/stabilize.py``): half-size DIS flow,
-  two remaps, the blend.
+  two remaps, the blend;
+- carrying the model's state along that flow (``Stylizer.carry_state``, what a ``warp_state``
+  model adds: the flow on the state's grid, dequantize, one remap per state tensor, requantize).
 
 The clip is ``../shared/data/video/big_buck_bunny_132f.mp4`` when present, else generated footage
 (a panning scene). Results: benchmarks/results/bench_stabilize.{md,json}.
@@ -78,12 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         "model, 2 threads": [],
         "hold": [],
         "stabilizer": [],
+        "state carried along the flow": [],
     }
     for frame in frames:
         seconds, output = timed(models[1].step, frame)
         times["model, 1 thread"].append(seconds)
         times["model, 2 threads"].append(timed(models[2].step, frame)[0])
         times["stabilizer"].append(timed(stabilizer, frame, output)[0])
+        times["state carried along the flow"].append(timed(models[1].carry_state, stabilizer.motion)[0])
         times["hold"].append(timed(hold, output)[0])
     peer = times["model, 1 thread"]
     rows = []

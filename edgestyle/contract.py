@@ -111,6 +111,8 @@ class ModelContract:
     name: str = "model"
     target: str | None = None
     stride: int = 1
+    # the state is carried along the input's motion between frames (trained with model.warp_state)
+    warp_state: bool = False
     provenance: dict[str, Any] = field(default_factory=dict)
     inferred: bool = False
     format: str = FORMAT
@@ -137,6 +139,7 @@ class ModelContract:
                 name=data.get("name", "model"),
                 target=data.get("target"),
                 stride=int(data.get("stride", 1)),
+                warp_state=bool(data.get("warp_state", False)),
                 provenance=data.get("provenance", {}),
                 inferred=bool(data.get("inferred", False)),
             )

@@ -39,6 +39,9 @@ def test_json_round_trip() -> None:
     assert again.style is not None and again.style.vector("b") == [0.0, 1.0]
     with pytest.raises(EdgestyleError, match="unknown style 'c'"):
         again.style.vector("c")
+    assert again.warp_state is False  # files from before the field pass their state on as it is
+    contract.warp_state = True
+    assert ModelContract.from_json(contract.to_json()).warp_state is True
 
 
 def test_embedded_in_real_tflite(tmp_path, tiny_plain_tflite) -> None:

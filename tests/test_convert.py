@@ -422,3 +422,15 @@ def test_cli_converts_with_its_options(model_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert (out / "tiny_32x32_a_fp32.tflite").is_file() and (out / "tiny_32x32_a_fp32.json").is_file()
     assert load_contract(out / "tiny_32x32_a_fp32.tflite").baked_style == "a"
+
+
+def test_a_model_trained_with_a_carried_state_says_so_in_its_contract(tmp_path):
+    """``model.warp_state`` reaches the file, so the runtime carries the state along the motion."""
+    from edgestyle.runtime.stylizer import Stylizer
+    from edgestyle.train.generator import tiny_config
+    from edgestyle.train.model_dir import make_untrained_model_dir
+
+    carried = make_untrained_model_dir(tmp_path / "carried", tiny_config(warp_state=True), styles=("x",))
+    path = convert_model_dir(carried, targets="fp32", input_size=SIZE, report=False).paths["fp32"]
+    assert read_embedded_contract(path.read_bytes()).warp_state is True
+    assert Stylizer(path, style="x").contract.warp_state

@@ -8,9 +8,10 @@ import cv2
 import numpy as np
 import pytest
 
+from edgestyle.contract import embed_contract, read_embedded_contract
 from edgestyle.errors import EdgestyleError
 from edgestyle.evaluation.warping import flow_pairs, warping_error
-from edgestyle.runtime.stabilize import DEFAULT_STRENGTH, MotionStabilizer
+from edgestyle.runtime.stabilize import DEFAULT_STRENGTH, MotionStabilizer, MotionTracker
 from edgestyle.runtime.stylizer import Stylizer
 from edgestyle.synthetic import moving_scene
 
@@ -92,3 +93,51 @@ def test_a_scene_cut_resets_the_carried_frame():
     assert stylizer.stabilizer._shown is not None
     stylizer.reset()
     assert stylizer.stabilizer._shown is None
+
+
+def test_the_tracker_says_where_each_pixel_was_on_the_frame_and_on_a_coarser_grid():
+    scene = moving_scene(1, 320, 320, seed=3)[0]
+    tracker = MotionTracker()
+    tracker.update(np.ascontiguousarray(scene[32:160, 40:168]), 128, 128)
+    assert tracker.source is None and tracker.source_at(32, 32) is None  # no motion before a second frame
+    tracker.update(np.ascontiguousarray(scene[32:160, 32:160]), 128, 128)  # the view moves 8 px left
+    flow = tracker.source - np.stack(np.meshgrid(np.arange(128), np.arange(128)), axis=-1)
+    assert np.median(flow[..., 0]) == pytest.approx(-8.0, abs=0.5)  # each pixel was 8 px further left
+    assert np.median(flow[..., 1]) == pytest.approx(0.0, abs=0.5)
+    coarse = tracker.source_at(32, 32) - np.stack(np.meshgrid(np.arange(32), np.arange(32)), axis=-1)
+    assert np.median(coarse[..., 0]) == pytest.approx(-2.0, abs=0.15)  # 8 px is 2 cells of 4 px
+    tracker.reset()
+    assert tracker.source is None
+
+
+def _with_warp_state(tmp_path: Path) -> Path:
+    """The dev model with a contract that asks for its state to be carried along the motion."""
+    data = DEV_MODEL.read_bytes()
+    contract = read_embedded_contract(data)
+    contract.warp_state = True
+    path = tmp_path / "warped_state.tflite"
+    path.write_bytes(embed_contract(data, contract))
+    return path
+
+
+def test_a_warp_state_model_gets_its_state_carried_along_the_motion(tmp_path):
+    raw = {"style": "a", "stabilize": 0, "hold": 0}  # the model's own outputs
+    plain, warped = Stylizer(DEV_MODEL, **raw), Stylizer(_with_warp_state(tmp_path), **raw)
+    assert warped.contract.warp_state and not plain.contract.warp_state
+    scene = moving_scene(1, 96, 96, seed=6)[0]
+    first, second = np.ascontiguousarray(scene[16:48, 24:56]), np.ascontiguousarray(scene[16:48, 16:48])
+    for stylizer in (plain, warped):
+        stylizer.step(first)
+    np.testing.assert_array_equal(warped._states[0], plain._states[0])  # one frame: nothing moved yet
+    carried = warped._links[0].moved(plain._states[0], _tracked(first, second))
+    assert not np.array_equal(carried, plain._states[0])
+    plain._states = [carried]  # what the warp_state model should run on
+    np.testing.assert_array_equal(warped.step(second), plain.step(second))
+    assert warped.stabilizer.motion.source is not None  # tracked even with the stabilizer off
+
+
+def _tracked(*frames: np.ndarray) -> MotionTracker:
+    tracker = MotionTracker()
+    for frame in frames:
+        tracker.update(frame, *frame.shape[:2])
+    return tracker

@@ -12,6 +12,7 @@ from edgestyle.train import objective
 from edgestyle.train.config import config_from_dict
 from edgestyle.train.consistency import sensor_noise, smooth_flow
 from edgestyle.train.data import ClipOptions, clip_signature
+from edgestyle.train.flow import burn_in_order, carried_state
 from edgestyle.train.generator import tiny_config
 from edgestyle.train.loop import Trainer
 
@@ -94,3 +95,46 @@ def test_smooth_flow_is_smooth_and_bounded() -> None:
     spread = flow - flow.mean(axis=(1, 2), keepdims=True)
     assert 0.5 < spread.std() < 6.0  # a deformation, not only a shift
     assert np.abs(flow.mean(axis=(1, 2))).max() <= 8.0 + 3 * 3.0
+
+
+def test_a_carried_state_moves_with_the_frame() -> None:
+    """A global backward flow of (+8, 0) frame pixels moves a stride-4 state by two cells to the left."""
+    state = np.zeros((1, 8, 8, 2), np.float32)
+    state[0, :, 5] = 1.0
+    flow = np.zeros((1, 32, 32, 2), np.float32)
+    flow[..., 0] = 8.0  # every pixel of frame t was 8 px to the right in frame t-1
+    carried = carried_state(tf.constant(state), tf.constant(flow), 4).numpy()
+    assert np.allclose(carried[0, :, 3], 1.0) and carried.sum() == pytest.approx(state.sum())
+
+
+def test_unroll_carries_the_state_along_the_flows_only_when_asked(tmp_path) -> None:
+    trainer = tiny_trainer(tmp_path)
+    batch = random_batch(trainer)
+    moving = tf.fill(tf.shape(batch["flows"]), 6.0)
+    plain = trainer.unroll(batch["frames"], trainer.style_input(batch), flows=moving).numpy()
+    trainer.config.model.warp_state = True
+    still = trainer.unroll(batch["frames"], trainer.style_input(batch), flows=batch["flows"]).numpy()
+    carried = trainer.unroll(batch["frames"], trainer.style_input(batch), flows=moving).numpy()
+    np.testing.assert_allclose(still, plain, atol=1e-6)  # zero flow: nothing moves
+    assert np.allclose(carried[:, 0], plain[:, 0], atol=1e-6)  # the first frame has no state yet
+    assert np.abs(carried[:, 1:] - plain[:, 1:]).max() > 1e-5  # an untrained model leans little on its state
+    losses = trainer.train_step(batch)  # every term runs with the carried state
+    assert np.isfinite(losses["g_total"])
+
+
+def test_the_burn_in_plays_the_clip_back_and_forth_and_ends_beside_frame_0() -> None:
+    assert burn_in_order(3, 0) == []
+    assert burn_in_order(3, 2) == [2, 1]
+    assert burn_in_order(3, 4) == [0, 1, 2, 1]
+    assert burn_in_order(2, 3) == [1, 0, 1]
+
+
+def test_a_burn_in_starts_the_clip_from_a_state_that_has_seen_it(tmp_path) -> None:
+    trainer = tiny_trainer(tmp_path, noise=1.0, flow=1.0, shift=1.0)
+    batch = random_batch(trainer)
+    cold = trainer.unroll(batch["frames"], trainer.style_input(batch)).numpy()
+    trainer.config.data.burn_in = 2
+    warm = trainer.unroll(batch["frames"], trainer.style_input(batch)).numpy()
+    assert np.abs(warm[:, 0] - cold[:, 0]).max() > 1e-5  # frame 0 no longer starts from zeros
+    losses = trainer.train_step(batch)
+    assert np.isfinite(losses["g_total"]) and {"noise", "flow", "shift"} <= set(losses)

@@ -60,6 +60,7 @@ def build_contract(
         name=source.name,
         target=target,
         stride=source.stride,
+        warp_state=bool((meta.get("generator") or {}).get("warp_state", False)),
         provenance={
             "edgestyle_version": __version__,
             "generator": meta.get("generator"),

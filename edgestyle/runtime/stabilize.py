@@ -30,50 +30,48 @@ MIN_FLOW_SIDE = 16  # DIS needs a side of at least 12 pixels; below this flow ru
 MIN_FRAME_SIDE = 12  # smaller frames pass through unstabilized
 
 
-class MotionStabilizer:
-    """Blend each output with the previous shown frame carried along the input's optical flow."""
+class MotionTracker:
+    """The input's motion from one frame to the next: where each pixel of a frame was in the one
+    before. Shared by the stabilizer (which carries the shown frame along it) and by a model that
+    carries its recurrent state along it (``warp_state``), so the flow is computed once a frame."""
 
-    def __init__(self, strength: float = DEFAULT_STRENGTH, tolerance: float = TOLERANCE):
-        self.strength = float(strength)
-        self.tolerance = float(tolerance)
+    def __init__(self):
         self._flow = None  # the DIS instance, made on first use (so importing costs nothing)
-        self._weights = self._weight_table()
-        self._previous_gray: np.ndarray | None = None
-        self._shown: np.ndarray | None = None
         self._grid: np.ndarray | None = None
-
-    def _weight_table(self) -> np.ndarray:
-        """Carried-frame weight for every input misfit 0..255 (a lookup table: no per-pixel exp)."""
-        misfit = np.arange(256, dtype=np.float32)
-        return (self.strength * np.exp(-((misfit / self.tolerance) ** 2))).astype(np.float32)
+        self.gray: np.ndarray | None = None  # the latest frame, grey, at the size asked for
+        self.previous: np.ndarray | None = None  # the frame before it
+        self.source: np.ndarray | None = None  # [H,W,2] absolute x, y in ``previous``; None: no motion known
 
     def reset(self) -> None:
-        """Forget the past (a new clip, a scene cut): the next output is shown as it is."""
-        self._previous_gray = None
-        self._shown = None
+        """Forget the past (a new clip, a scene cut): the next frame has no motion."""
+        self.gray = self.previous = self.source = None
 
-    def __call__(self, frame_rgb: np.ndarray, output: np.ndarray) -> np.ndarray:
-        """The frame to show for ``output`` (HxWx3 uint8), given the model's input ``frame_rgb``."""
-        if self.strength <= 0 or min(output.shape[:2]) < MIN_FRAME_SIDE:
-            return output
+    def update(self, frame_rgb: np.ndarray, height: int, width: int) -> None:
+        """Take the next frame (RGB uint8), measured at ``height`` x ``width``."""
         import cv2
 
         gray = cv2.cvtColor(frame_rgb, cv2.COLOR_RGB2GRAY)
-        height, width = output.shape[:2]
         if gray.shape != (height, width):  # a model whose output size differs from its input's
             gray = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA)
-        previous, shown = self._previous_gray, self._shown
-        self._previous_gray = gray
-        if previous is None or shown is None or shown.shape != output.shape:
-            self._shown = output.copy()
-            return output
-        source = self._source_map(gray, previous)
-        carried = cv2.remap(shown, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        carried_input = cv2.remap(previous, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        weight = cv2.LUT(cv2.absdiff(carried_input, gray), self._weights)
-        blended = cv2.blendLinear(carried, output, weight, 1.0 - weight)
-        self._shown = blended
-        return blended.copy()
+        self.previous, self.gray = self.gray, gray
+        same = self.previous is not None and self.previous.shape == gray.shape
+        self.source = (
+            self._source_map(gray, self.previous) if same and min(gray.shape) >= MIN_FRAME_SIDE else None
+        )
+
+    def source_at(self, height: int, width: int) -> np.ndarray | None:
+        """``source`` on a coarser grid (a recurrent state's): the flow averaged over each cell and
+        scaled to cells, as training carries the state (``edgestyle.train.flow.carried_state``)."""
+        import cv2
+
+        if self.source is None:
+            return None
+        full_h, full_w = self.source.shape[:2]
+        flow = self.source - self._grid
+        coarse = cv2.resize(flow, (width, height), interpolation=cv2.INTER_AREA)
+        coarse *= np.float32([width / full_w, height / full_h])
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        return coarse + np.stack([xs, ys], axis=-1)
 
     def _source_map(self, gray: np.ndarray, previous: np.ndarray) -> np.ndarray:
         """Where each pixel of the current frame was in the previous one (absolute x, y; float32)."""
@@ -96,3 +94,49 @@ class MotionStabilizer:
             ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
             self._grid = np.stack([xs, ys], axis=-1)
         return self._grid + flow
+
+
+class MotionStabilizer:
+    """Blend each output with the previous shown frame carried along the input's optical flow."""
+
+    def __init__(self, strength: float = DEFAULT_STRENGTH, tolerance: float = TOLERANCE):
+        self.strength = float(strength)
+        self.tolerance = float(tolerance)
+        self.motion = MotionTracker()
+        self._weights = self._weight_table()
+        self._shown: np.ndarray | None = None
+
+    def _weight_table(self) -> np.ndarray:
+        """Carried-frame weight for every input misfit 0..255 (a lookup table: no per-pixel exp)."""
+        misfit = np.arange(256, dtype=np.float32)
+        return (self.strength * np.exp(-((misfit / self.tolerance) ** 2))).astype(np.float32)
+
+    def reset(self) -> None:
+        """Forget the past (a new clip, a scene cut): the next output is shown as it is."""
+        self.motion.reset()
+        self._shown = None
+
+    def __call__(self, frame_rgb: np.ndarray, output: np.ndarray, tracked: bool = False) -> np.ndarray:
+        """The frame to show for ``output`` (HxWx3 uint8), given the model's input ``frame_rgb``.
+
+        ``tracked``: ``self.motion`` has already taken ``frame_rgb`` at the output's size (the caller
+        needed the motion before the model ran)."""
+        if self.strength <= 0 or min(output.shape[:2]) < MIN_FRAME_SIDE:
+            return output
+        import cv2
+
+        motion = self.motion
+        if not tracked:
+            motion.update(frame_rgb, *output.shape[:2])
+        shown, source = self._shown, motion.source
+        if source is None or shown is None or shown.shape != output.shape:
+            self._shown = output.copy()
+            return output
+        carried = cv2.remap(shown, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        carried_input = cv2.remap(
+            motion.previous, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
+        weight = cv2.LUT(cv2.absdiff(carried_input, motion.gray), self._weights)
+        blended = cv2.blendLinear(carried, output, weight, 1.0 - weight)
+        self._shown = blended
+        return blended.copy()

@@ -32,7 +32,7 @@ from edgestyle.runtime.hold import DEFAULT_LEVELS, MAX_LEVELS, OutputHold
 from edgestyle.runtime.images import read_style_picture
 from edgestyle.runtime.palette import PaletteAnchor, mean_colour
 from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
-from edgestyle.runtime.stabilize import DEFAULT_STRENGTH, MAX_STRENGTH, MotionStabilizer
+from edgestyle.runtime.stabilize import DEFAULT_STRENGTH, MAX_STRENGTH, MotionStabilizer, MotionTracker
 from edgestyle.runtime.style_code import StylePicture, StylePredictor, code_input, predictor_for
 
 StyleChoice = str | Mapping[str, float] | Sequence[float] | np.ndarray | StylePicture | None
@@ -59,6 +59,25 @@ class _StateLink:
 
     def zeros(self) -> np.ndarray:
         return to_tensor(np.zeros(self.input.shape, np.float32), self.input)
+
+    def moved(self, state: np.ndarray, motion: MotionTracker) -> np.ndarray:
+        """A state_in tensor [1,H,W,C] carried along the input's latest motion (as it is when none).
+
+        Warped in its own integer domain: int8 quantization is affine, so interpolating the stored
+        values is interpolating the state (to one step of OpenCV's fixed-point rounding), and an
+        int8 state goes through ``remap`` as uint8 (+128): 4x cheaper than dequantizing to float."""
+        import cv2
+
+        source = motion.source_at(*state.shape[1:3])
+        if source is None:
+            return state
+        values = state[0]
+        if values.dtype == np.int8:
+            values = values.view(np.uint8) ^ np.uint8(0x80)
+        moved = cv2.remap(values, source, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if state.dtype == np.int8:
+            moved = (moved ^ np.uint8(0x80)).view(np.int8)
+        return moved.reshape(state.shape).astype(state.dtype, copy=False)
 
 
 def load_model_contract(model: ModelBackend) -> ModelContract:
@@ -257,6 +276,13 @@ class Stylizer:
         self.palette.set_target(colour if self.match_palette else None, share)
 
     # -- inference ----------------------------------------------------------------------
+    def carry_state(self, motion: MotionTracker) -> None:
+        """Move the state along the motion ``motion`` last measured (a ``warp_state`` model's step
+        does this before each call; it does nothing before a second frame)."""
+        self._states = [
+            link.moved(state, motion) for link, state in zip(self._links, self._states, strict=True)
+        ]
+
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:
         """One model call on an RGB uint8 frame already at the model size; returns RGB uint8.
 
@@ -274,13 +300,17 @@ class Stylizer:
             m.set(self.contract.style.input, self._style_tensor)
         elif self.contract.style is not None:
             raise EdgestyleError(f"{self.model.path.name} names no styles: give it a picture (--style-image)")
+        tracked = self.contract.warp_state and bool(self._links)
+        if tracked:  # carry the state along the motion since the last frame, as it was trained
+            self.stabilizer.motion.update(frame_rgb, self._frame_out.shape[1], self._frame_out.shape[2])
+            self.carry_state(self.stabilizer.motion)
         for link, state in zip(self._links, self._states, strict=True):
             m.set(link.input.key, state)
         m.invoke()
         self._states = [link.carry(m.get(link.output.key)) for link in self._links]
         self.frames += 1
         output = tensor_to_frame(m.get(self._frame_out.key)[0], self._frame_out, self._out_range).copy()
-        return self.output_hold(self.stabilizer(frame_rgb, self.palette(output)))
+        return self.output_hold(self.stabilizer(frame_rgb, self.palette(output), tracked=tracked))
 
     # -- the three parts of process(), separable so a pipeline can run them in different threads --
     def prepare(self, frame_bgr: np.ndarray) -> np.ndarray:

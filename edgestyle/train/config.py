@@ -61,6 +61,10 @@ class DataConfig:
     video_fraction: float = 0.3  # share of clips taken from real videos/sequences
     min_zoom: float = 0.4
     noise: float = 0.01  # per-frame sensor noise on the inputs (std, 0-1 scale): teaches stability
+    # > 0: every unroll first runs this many frames of the clip back and forth without gradients,
+    # so the trained frames start from a state that has seen frames, as on a screen after the first
+    # (a model trained from zero state only loses texture over its first frames on video)
+    burn_in: int = 0
     # Condition on style codes (the style predictor's bottleneck of a view of each style's
     # picture, see runtime/style_code.py) instead of a learned vector per style name.
     style_codes: bool = False
@@ -172,6 +176,8 @@ class TrainConfig:
             problems.append("data.clip_len must be at least 2 (the temporal loss needs pairs)")
         if not 1 <= d.batch <= 1024 or s.max_steps < 0:
             problems.append("data.batch must be 1 to 1024 and schedule.max_steps >= 0")
+        if d.burn_in < 0 or d.burn_in > 64:
+            problems.append("data.burn_in must be from 0 to 64 frames")
         if d.clip_len > 64 or d.crop > 2048:
             problems.append("data.clip_len must be at most 64 and data.crop at most 2048")
         if s.checkpoint_every < 1 or s.log_every < 1 or s.image_every < 0:

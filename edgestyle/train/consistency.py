@@ -79,7 +79,8 @@ def shift_term(ctx: StepContext) -> tf.Tensor:
     dy, dx = tf.unstack(tf.random.uniform([2], 0, margin + 1, tf.int32))
     window = _window(ctx.frames, dy, dx, size)
     noisy = tf.clip_by_value(window + tf.random.normal(tf.shape(window), stddev=c.data.noise), 0.0, 1.0)
-    moved = ctx.trainer.unroll(noisy, ctx.style)
+    flows = _window(ctx.batch["flows"], dy, dx, size)
+    moved = ctx.trainer.unroll(noisy, ctx.style, flows=flows)
     reference = _window(ctx.out, dy, dx, size)
     rows = tf.range(size) + dy
     cols = tf.range(size) + dx
@@ -91,7 +92,7 @@ def shift_term(ctx: StepContext) -> tf.Tensor:
 
 def noise_term(ctx: StepContext) -> tf.Tensor:
     """|G(clip + fresh noise) - G(clip as trained)|: strokes must not grow out of sensor noise."""
-    moved = ctx.trainer.unroll(_renoised(ctx, ctx.frames), ctx.style)
+    moved = ctx.trainer.unroll(_renoised(ctx, ctx.frames), ctx.style, flows=ctx.batch["flows"])
     return tf.reduce_mean(tf.abs(moved - ctx.out))
 
 
@@ -107,16 +108,18 @@ def smooth_flow(batch: tf.Tensor, size: int, sigma: float, max_shift: float) -> 
 def flow_term(ctx: StepContext) -> tf.Tensor:
     """|G(warp(clip) + noise) - warp(G(clip))| under one smooth random flow per clip."""
     c = ctx.config
-    shape = tf.shape(ctx.frames)
-    b, t = shape[0], ctx.frames.shape[1]
-    flow = smooth_flow(b, c.data.crop, c.objective.flow_sigma, c.objective.flow_shift)
-    flows = tf.repeat(flow, t, axis=0)  # the same flow for every frame of a clip
+    flow = smooth_flow(tf.shape(ctx.frames)[0], c.data.crop, c.objective.flow_sigma, c.objective.flow_shift)
 
     def warped(clip):
-        flat = tf.reshape(clip, [-1, c.data.crop, c.data.crop, 3])
-        return tf.reshape(warp(flat, flows), shape)
+        """Every frame of clips [B,T',H,W,C] warped by its clip's one flow."""
+        frames, channels = clip.shape[1], clip.shape[-1]
+        flat = tf.reshape(clip, [-1, c.data.crop, c.data.crop, channels])
+        return tf.reshape(warp(flat, tf.repeat(flow, frames, axis=0)), tf.shape(clip))
 
-    moved = ctx.trainer.unroll(_renoised(ctx, warped(ctx.frames)), ctx.style)
+    # the warped clip's own motion, for a carried state: each frame's flow sampled where the
+    # smooth warp takes it (exact for the global shift, first-order for the smooth part)
+    moved_flows = warped(ctx.batch["flows"])
+    moved = ctx.trainer.unroll(_renoised(ctx, warped(ctx.frames)), ctx.style, flows=moved_flows)
     grid = tf.range(c.data.crop, dtype=tf.float32)
     x = grid[None, None, :] + flow[..., 0]
     y = grid[None, :, None] + flow[..., 1]

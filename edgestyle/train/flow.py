@@ -148,3 +148,32 @@ def warp(images, flow):
     top = at(y0i, x0i) * (1 - wx) + at(y0i, x1i) * wx
     bottom = at(y1i, x0i) * (1 - wx) + at(y1i, x1i) * wx
     return top * (1 - wy) + bottom * wy
+
+
+def carried_state(state, flow, stride: int):
+    """A recurrent state [B,H/s,W/s,C] carried along a frame's backward flow [B,H,W,2] (pixels of
+    the frame): the flow averaged over each stride x stride cell and scaled to state pixels."""
+    import tensorflow as tf
+
+    coarse = tf.nn.avg_pool2d(flow, stride, stride, "VALID") / float(stride)
+    return warp(state, coarse)
+
+
+def burn_in_order(clip_len: int, frames: int) -> list[int]:
+    """The clip's frame indices for a burn-in of ``frames`` steps that ends beside frame 0: the clip
+    played backwards and forwards (4 steps of a 3-frame clip: 0 1 2 1, then the clip 0 1 2), so
+    every step between two frames is a real motion of the clip, forwards or reversed."""
+    period = 2 * (clip_len - 1)
+    if period == 0:
+        return [0] * frames
+    return [min(j % period, period - j % period) for j in range(frames, 0, -1)]
+
+
+def step_flow(flows, previous: int, current: int):
+    """Backward flow from frame ``current`` to frame ``previous`` of clips whose flows [B,T-1,H,W,2]
+    go from each frame to the one before: exact forwards, the negated flow backwards (first order)."""
+    if current == previous + 1:
+        return flows[:, previous]
+    if current == previous - 1:
+        return -flows[:, current]
+    raise ValueError(f"frames {previous} and {current} are not neighbours")

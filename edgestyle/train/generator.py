@@ -31,7 +31,7 @@ from edgestyle.teachers.opencv import TOON_SHARPNESS
 from edgestyle.train.layers import NOISY_LAYERS, Deadband, LuminanceBands, Resize
 
 CELLS = ("gru", "lstm")
-NO_WEIGHTS = ("activation_noise", "bands")  # GeneratorConfig fields that change no weight
+NO_WEIGHTS = ("activation_noise", "bands", "warp_state")  # GeneratorConfig fields that change no weight
 HEADS = ("split", "concat", "paint")
 
 
@@ -57,6 +57,10 @@ class GeneratorConfig:
     # > 0: a weightless last layer puts the output's luma on the `toon` filter's soft staircase of
     # this many bands (LuminanceBands), for a cartoon specialist; 0: none
     bands: int = 0
+    # The recurrent state is carried along the input's motion between frames (training: the clip's
+    # flow; runtime: the stabilizer's optical flow), so what the state remembers stays on the
+    # content it was painted on. Outside the network: the exported model is the same.
+    warp_state: bool = False
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:

@@ -28,6 +28,7 @@ from edgestyle.train.discriminators import (
     build_temporal_discriminator,
     stack_frames,
 )
+from edgestyle.train.flow import burn_in_order, carried_state, step_flow
 from edgestyle.train.generator import build_generator
 from edgestyle.train.model_dir import CHECKPOINT_DIR, LOG_DIR
 from edgestyle.train.weight_average import WeightAverage
@@ -229,24 +230,58 @@ class Trainer:
             return batch["code"]
         return self.style_table(batch["style"]) if self.style_table is not None else None
 
-    def unroll(self, frames: tf.Tensor, style: tf.Tensor | None, training: bool = True) -> tf.Tensor:
-        """Run the generator frame by frame over clips [B,T,H,W,3] from zero state -> [B,T,H,W,3]."""
+    def unroll(
+        self,
+        frames: tf.Tensor,
+        style: tf.Tensor | None,
+        training: bool = True,
+        flows: tf.Tensor | None = None,
+    ) -> tf.Tensor:
+        """Run the generator frame by frame over clips [B,T,H,W,3] -> [B,T,H,W,3], from zero state
+        or from the state that ``data.burn_in`` frames of the same clip leave (no gradient through it).
+
+        ``flows`` [B,T-1,H,W,2] (each frame's backward flow to the one before): with
+        ``model.warp_state`` the state is carried along it between frames, as the runtime does."""
         gc = self.config.model
         shape = tf.shape(frames)
         state_shape = tf.stack([shape[0], shape[2] // gc.stride, shape[3] // gc.stride, gc.trunk_channels])
-        states = {key: tf.zeros(state_shape) for key, _ in gc.state_names()}
-        inputs: dict[str, Any] = dict(states)
+        inputs: dict[str, Any] = {key: tf.zeros(state_shape) for key, _ in gc.state_names()}
         if style is not None:
             inputs["style"] = style
+        carry = flows if gc.warp_state else None
+        previous = None
+        for t in burn_in_order(frames.shape[1], self.config.data.burn_in):  # ends beside frame 0
+            inputs = self._frame_step(inputs, frames, t, previous, carry, training, keep=False)[0]
+            previous = t
         outs = []
         for t in range(frames.shape[1]):
-            result = self.generator({**inputs, "frame": frames[:, t]}, training=training)
-            # float32 out of a mixed-precision generator too: the losses and the next step's inputs
-            outs.append(tf.cast(result["stylized"], tf.float32))
-            inputs.update(
-                {key_in: tf.cast(result[key_out], tf.float32) for key_in, key_out in gc.state_names()}
-            )
+            inputs, out = self._frame_step(inputs, frames, t, previous, carry, training, keep=True)
+            outs.append(out)
+            previous = t
         return tf.stack(outs, axis=1)
+
+    def _frame_step(
+        self,
+        inputs: dict[str, Any],
+        frames: tf.Tensor,
+        t: int,
+        previous: int | None,
+        flows: tf.Tensor | None,
+        training: bool,
+        keep: bool,
+    ) -> tuple[dict[str, Any], tf.Tensor]:
+        """One generator call on frame ``t`` after frame ``previous`` -> (next inputs, output);
+        ``keep=False`` (a burn-in step) lets no gradient through the state it leaves."""
+        gc = self.config.model
+        if flows is not None and previous is not None and previous != t:
+            motion = step_flow(flows, previous, t)
+            inputs.update({key: carried_state(inputs[key], motion, gc.stride) for key, _ in gc.state_names()})
+        result = self.generator({**inputs, "frame": frames[:, t]}, training=training)
+        for key_in, key_out in gc.state_names():
+            state = tf.cast(result[key_out], tf.float32)
+            inputs[key_in] = state if keep else tf.stop_gradient(state)
+        # float32 out of a mixed-precision generator too: the losses and the next step's inputs
+        return inputs, tf.cast(result["stylized"], tf.float32)
 
     def float_generator(self) -> keras.Model:
         """The generator as saved and converted: float32 compute. A mixed-precision run rebuilds
@@ -266,7 +301,7 @@ class Trainer:
         noisy = tf.clip_by_value(frames + tf.random.normal(tf.shape(frames), stddev=c.data.noise), 0.0, 1.0)
         with tf.GradientTape() as tape:
             style = self.style_input(batch)
-            out = self.unroll(noisy, style)
+            out = self.unroll(noisy, style, flows=batch["flows"])
             ctx = objective.StepContext(self, batch, frames, noisy, out, style)
             terms = objective.evaluate(ctx, self.terms)
             g_total = objective.weighted_total(terms, c.objective.weights, self.stability_scale())
@@ -499,7 +534,7 @@ class Trainer:
         """An input | target | output strip of the first clip of this replica's batch."""
         batch = {k: self.strategy.experimental_local_results(v)[0] for k, v in dist_batch.items()}
         first = {k: v[:1] for k, v in batch.items()}
-        out = self.unroll(first["frames"], self.style_input(first), training=False)
+        out = self.unroll(first["frames"], self.style_input(first), training=False, flows=first["flows"])
         strip = tf.concat([batch["frames"][0], batch["targets"][0], out[0]], axis=2)  # T rows of 3 panels
         with writer.as_default(step=step):
             tf.summary.image("clip/input_target_output", strip, max_outputs=self.config.data.clip_len)
