@@ -9,7 +9,7 @@ other processes falls on all alike; ratios are medians of per-frame ratios):
 - the motion-compensated stabilizer (``edgestyle/runtime/stabilize.py``): half-size DIS flow,
   two remaps, the blend;
 - carrying the model's state along that flow (``Stylizer.carry_state``, what a ``warp_state``
-  model adds: the flow on the state's grid, dequantize, one remap per state tensor, requantize).
+  model adds: the flow put on the state's grid, one integer-domain remap per state tensor).
 
 The clip is ``../shared/data/video/big_buck_bunny_132f.mp4`` when present, else generated footage
 (a panning scene). Results: benchmarks/results/bench_stabilize.{md,json}.

@@ -129,7 +129,8 @@ def test_a_warp_state_model_gets_its_state_carried_along_the_motion(tmp_path):
     for stylizer in (plain, warped):
         stylizer.step(first)
     np.testing.assert_array_equal(warped._states[0], plain._states[0])  # one frame: nothing moved yet
-    carried = warped._links[0].moved(plain._states[0], _tracked(first, second))
+    state = plain._states[0]
+    carried = warped._links[0].moved(state, _tracked(first, second).source_at(*state.shape[1:3]))
     assert not np.array_equal(carried, plain._states[0])
     plain._states = [carried]  # what the warp_state model should run on
     np.testing.assert_array_equal(warped.step(second), plain.step(second))

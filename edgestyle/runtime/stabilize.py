@@ -37,7 +37,7 @@ class MotionTracker:
 
     def __init__(self):
         self._flow = None  # the DIS instance, made on first use (so importing costs nothing)
-        self._grid: np.ndarray | None = None
+        self._grids: dict[tuple[int, int], np.ndarray] = {}  # pixel coordinates per size, made once
         self.gray: np.ndarray | None = None  # the latest frame, grey, at the size asked for
         self.previous: np.ndarray | None = None  # the frame before it
         self.source: np.ndarray | None = None  # [H,W,2] absolute x, y in ``previous``; None: no motion known
@@ -67,11 +67,18 @@ class MotionTracker:
         if self.source is None:
             return None
         full_h, full_w = self.source.shape[:2]
-        flow = self.source - self._grid
+        flow = self.source - self._pixel_grid(full_h, full_w)
         coarse = cv2.resize(flow, (width, height), interpolation=cv2.INTER_AREA)
         coarse *= np.float32([width / full_w, height / full_h])
-        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-        return coarse + np.stack([xs, ys], axis=-1)
+        return coarse + self._pixel_grid(height, width)
+
+    def _pixel_grid(self, height: int, width: int) -> np.ndarray:
+        """[H,W,2] float32 (x, y) of every pixel, kept per size (a frame's and a state's)."""
+        grid = self._grids.get((height, width))
+        if grid is None:
+            ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+            grid = self._grids[(height, width)] = np.stack([xs, ys], axis=-1)
+        return grid
 
     def _source_map(self, gray: np.ndarray, previous: np.ndarray) -> np.ndarray:
         """Where each pixel of the current frame was in the previous one (absolute x, y; float32)."""
@@ -90,10 +97,7 @@ class MotionTracker:
             flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * (1.0 / FLOW_SCALE)
         else:
             flow = self._flow.calc(gray, previous, None)
-        if self._grid is None or self._grid.shape[:2] != (height, width):
-            ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-            self._grid = np.stack([xs, ys], axis=-1)
-        return self._grid + flow
+        return self._pixel_grid(height, width) + flow
 
 
 class MotionStabilizer:

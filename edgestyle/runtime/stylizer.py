@@ -60,17 +60,15 @@ class _StateLink:
     def zeros(self) -> np.ndarray:
         return to_tensor(np.zeros(self.input.shape, np.float32), self.input)
 
-    def moved(self, state: np.ndarray, motion: MotionTracker) -> np.ndarray:
-        """A state_in tensor [1,H,W,C] carried along the input's latest motion (as it is when none).
+    def moved(self, state: np.ndarray, source: np.ndarray) -> np.ndarray:
+        """A state_in tensor [1,H,W,C] sampled at ``source`` ([H,W,2] x, y on the state's grid:
+        :meth:`MotionTracker.source_at`).
 
         Warped in its own integer domain: int8 quantization is affine, so interpolating the stored
         values is interpolating the state (to one step of OpenCV's fixed-point rounding), and an
         int8 state goes through ``remap`` as uint8 (+128): 4x cheaper than dequantizing to float."""
         import cv2
 
-        source = motion.source_at(*state.shape[1:3])
-        if source is None:
-            return state
         values = state[0]
         if values.dtype == np.int8:
             values = values.view(np.uint8) ^ np.uint8(0x80)
@@ -278,10 +276,17 @@ class Stylizer:
     # -- inference ----------------------------------------------------------------------
     def carry_state(self, motion: MotionTracker) -> None:
         """Move the state along the motion ``motion`` last measured (a ``warp_state`` model's step
-        does this before each call; it does nothing before a second frame)."""
-        self._states = [
-            link.moved(state, motion) for link, state in zip(self._links, self._states, strict=True)
-        ]
+        does this before each call; it does nothing before a second frame). The flow is put on each
+        state grid once, however many state tensors share it (a ConvLSTM has two)."""
+        sources: dict[tuple[int, ...], np.ndarray | None] = {}
+        moved = []
+        for link, state in zip(self._links, self._states, strict=True):
+            grid = state.shape[1:3]
+            if grid not in sources:
+                sources[grid] = motion.source_at(*grid)
+            source = sources[grid]
+            moved.append(state if source is None else link.moved(state, source))
+        self._states = moved
 
     def step(self, frame_rgb: np.ndarray) -> np.ndarray:
         """One model call on an RGB uint8 frame already at the model size; returns RGB uint8.

@@ -118,7 +118,7 @@ def flow_term(ctx: StepContext) -> tf.Tensor:
 
     # the warped clip's own motion, for a carried state: each frame's flow sampled where the
     # smooth warp takes it (exact for the global shift, first-order for the smooth part)
-    moved_flows = warped(ctx.batch["flows"])
+    moved_flows = warped(ctx.batch["flows"]) if c.model.warp_state else None
     moved = ctx.trainer.unroll(_renoised(ctx, warped(ctx.frames)), ctx.style, flows=moved_flows)
     grid = tf.range(c.data.crop, dtype=tf.float32)
     x = grid[None, None, :] + flow[..., 0]
