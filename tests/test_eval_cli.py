@@ -65,6 +65,7 @@ def test_eval_writes_every_report_file(evaluated):
         "report.md",
         "contact_sheet.png",
         "stability.png",
+        "flicker_map.png",
     }
     assert "| input | input |" in result.stdout  # the table (Markdown when stdout is not a terminal)
     import cv2
@@ -72,6 +73,8 @@ def test_eval_writes_every_report_file(evaluated):
     sheet = cv2.imread(str(out / "contact_sheet.png"))
     assert sheet is not None and sheet.shape[1] > 5 * 256  # input + 2 models + float + teacher columns
     assert cv2.imread(str(out / "stability.png")) is not None
+    flicker_map = cv2.imread(str(out / "flicker_map.png"))
+    assert flicker_map is not None and flicker_map.shape[1] > 5 * 256  # the input and every run
 
 
 def test_eval_report_has_the_metrics_of_every_row(evaluated):

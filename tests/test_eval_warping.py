@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from edgestyle.errors import EdgestyleError
-from edgestyle.evaluation.warping import flow_pairs, warping_error, warping_errors
+from edgestyle.evaluation.warping import flow_pairs, warping_error, warping_error_map, warping_errors
 
 SHIFT = 4  # pixels per frame, content moves left
 W, H, FRAMES = 96, 72, 6
@@ -44,6 +44,23 @@ def test_flicker_raises_the_error(panning):
         np.clip(o.astype(int) + rng.integers(-30, 31, o.shape), 0, 255).astype(np.uint8) for o in outputs
     ]
     assert warping_error(noisy, pairs) > 10 * steady
+
+
+def test_error_map_is_bright_only_where_the_output_crawls(panning):
+    frames, outputs, pairs = panning
+    rng = np.random.default_rng(1)
+    crawling = []
+    for o in outputs:  # noise that does not follow the motion, in the left half only
+        o = o.astype(int)
+        o[:, : W // 2] += rng.integers(-30, 31, o[:, : W // 2].shape)
+        crawling.append(np.clip(o, 0, 255).astype(np.uint8))
+    error = warping_error_map(crawling, pairs)
+    assert error.shape == (H, W) and error.dtype == np.float32
+    assert error[:, 4 : W // 2 - 4].mean() > 20 * error[:, W // 2 + 4 : W - 2 * SHIFT].mean()
+    assert warping_error_map(outputs, pairs).max() < 0.02  # a following output stays dark
+    assert not error[:, -SHIFT:].any()  # never valid: entered the frame
+    with pytest.raises(EdgestyleError, match="outputs for"):
+        warping_error_map(outputs[:-1], pairs)
 
 
 def test_pixels_that_enter_the_frame_are_masked_out(panning):

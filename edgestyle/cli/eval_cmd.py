@@ -101,7 +101,7 @@ def evaluate(
         f"{clip['frames']} frames at {clip['size'][0]}x{clip['size'][1]} from {clip['source']}",
         *eval_table(report),
     )
-    info(f"wrote {out}/report.json, report.md, contact_sheet.png, stability.png")
+    info(f"wrote {out}/report.json, report.md, contact_sheet.png, stability.png, flicker_map.png")
 
 
 def bench(

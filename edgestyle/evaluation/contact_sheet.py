@@ -82,6 +82,46 @@ def contact_sheet(
     return sheet
 
 
+def flicker_map_sheet(
+    maps: Mapping[str, np.ndarray], full_scale: float, tile_width: int = 256
+) -> np.ndarray:
+    """One heat tile per label: the per-pixel warping error as RMS levels (0-255 scale), bright = crawl.
+
+    Every tile shares ``full_scale`` (RMS levels drawn at full brightness), so tiles compare by eye;
+    a colour bar under them gives the scale. Each label starts with its RMS over the clip in levels.
+    """
+    import cv2
+
+    if not maps:
+        raise EdgestyleError("nothing to put on the flicker map")
+    full_scale = max(float(full_scale), 1e-6)
+    first = next(iter(maps.values()))
+    tile_height = max(1, round(first.shape[0] * tile_width / first.shape[1]))
+    header, margin, bar = 28, 4, 40
+    width = len(maps) * (tile_width + margin) + margin
+    sheet = np.full((header + tile_height + bar, width, 3), BACKGROUND, np.uint8)
+    for c, (label, squared) in enumerate(maps.items()):
+        levels = np.sqrt(np.maximum(squared, 0.0)) * 255.0
+        x = margin + c * (tile_width + margin)
+        rms = float(np.sqrt(np.mean(np.maximum(squared, 0.0)))) * 255.0
+        _text(sheet, _fit_label(f"{rms:.1f} {label}", tile_width, 0.45), (x + 4, 19), 0.45)
+        heat = _heat(levels / full_scale)
+        sheet[header : header + tile_height, x : x + tile_width] = cv2.resize(
+            heat, (tile_width, tile_height), interpolation=cv2.INTER_AREA
+        )
+    y = header + tile_height + 8
+    ramp = _heat(np.tile(np.linspace(0.0, 1.0, tile_width, dtype=np.float32), (10, 1)))
+    sheet[y : y + 10, margin : margin + tile_width] = ramp
+    _text(sheet, f"0 ... {full_scale:.2g} levels RMS warping error", (margin + tile_width + 8, y + 10), 0.42)
+    return sheet
+
+
+def _heat(unit: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.applyColorMap((np.clip(unit, 0.0, 1.0) * 255).astype(np.uint8), cv2.COLORMAP_INFERNO)
+
+
 def _nice_ceiling(value: float) -> float:
     if not np.isfinite(value) or value <= 0:
         return 1.0

@@ -1,7 +1,8 @@
 """``edgestyle eval`` end to end: read the clip, run every model and reference, score, write the report.
 
-The output folder gets report.json, report.md, contact_sheet.png and stability.png, each written
-atomically, with report.json last so its presence means the evaluation finished.
+The output folder gets report.json, report.md, contact_sheet.png, stability.png and flicker_map.png
+(where each run's warping error sits), each written atomically, with report.json last so its
+presence means the evaluation finished.
 """
 
 from __future__ import annotations
@@ -13,18 +14,25 @@ from typing import Any
 
 from edgestyle.atomic import staging_dir, write_text_atomic
 from edgestyle.errors import EdgestyleError
-from edgestyle.evaluation.contact_sheet import contact_sheet, pick_frames, stability_plot, write_png
+from edgestyle.evaluation.contact_sheet import (
+    contact_sheet,
+    flicker_map_sheet,
+    pick_frames,
+    stability_plot,
+    write_png,
+)
 from edgestyle.evaluation.machine import describe_machine, machine_info
 from edgestyle.evaluation.report import EVAL_FORMAT, eval_markdown, write_json
 from edgestyle.evaluation.runner import MIN_SIDE, Runner, frame_labels, load_clip, open_spec, run_over_clip
-from edgestyle.evaluation.scoring import score_clip
+from edgestyle.evaluation.scoring import clip_flows, score_clip
+from edgestyle.evaluation.warping import FlowPair, warping_error_map
 from edgestyle.limits import check_frame_size
 from edgestyle.preflight import check_free_space, check_output_folder
 from edgestyle.runtime.video_io import probe_video
 
 Progress = Callable[[Iterable[int], str, int], Iterable[int]]
 SHEET_FRAMES = 4
-REPORT_FILES = ("contact_sheet.png", "stability.png", "report.md", "report.json")  # publish order
+REPORT_FILES = ("contact_sheet.png", "stability.png", "flicker_map.png", "report.md", "report.json")  # publish order
 
 
 def eval_bytes_per_pixel(frames: int, runs: int) -> int:
@@ -111,7 +119,8 @@ def evaluate_video(
     check_free_space(out if out.is_dir() else out.parent, needed, out)
     runs = [run_over_clip(runner, clip, progress) for runner in runners]
 
-    scores = score_clip(clip, runs, style_bgr, progress)
+    pairs = clip_flows(clip, progress)
+    scores = score_clip(clip, runs, style_bgr, progress, pairs)
     machine = machine_info()
     report = {
         "format": EVAL_FORMAT,
@@ -130,7 +139,7 @@ def evaluate_video(
         "machine_line": describe_machine(machine),
         **scores,
     }
-    _write_outputs(out, report, clip, runs)
+    _write_outputs(out, report, clip, runs, pairs)
     return report
 
 
@@ -179,16 +188,20 @@ def _open_runners(
     return runners, style_image, style_source
 
 
-def _write_outputs(out: Path, report: dict[str, Any], clip: Any, runs: list[Any]) -> None:
-    """Contact sheet, stability plot, report.md and report.json in ``out``: all four or none (a full
+def _write_outputs(
+    out: Path, report: dict[str, Any], clip: Any, runs: list[Any], pairs: Sequence[FlowPair]
+) -> None:
+    """Contact sheet, stability plot, flicker map, report.md and report.json in ``out``: all or none (a full
     disk leaves no half report, and no empty folder); report.json last means done."""
     with staging_dir(out, "eval") as work:
-        _write_report_files(work, report, clip, runs)
+        _write_report_files(work, report, clip, runs, pairs)
         for name in REPORT_FILES:
             os.replace(work / name, out / name)
 
 
-def _write_report_files(work: Path, report: dict[str, Any], clip: Any, runs: list[Any]) -> None:
+def _write_report_files(
+    work: Path, report: dict[str, Any], clip: Any, runs: list[Any], pairs: Sequence[FlowPair]
+) -> None:
     labels = [
         label if run.role == "model" else f"{label} ({run.role})"
         for label, run in zip(frame_labels(runs), runs, strict=True)
@@ -200,5 +213,21 @@ def _write_report_files(work: Path, report: dict[str, Any], clip: Any, runs: lis
         work / "stability.png",
         stability_plot({k: [v if v is not None else float("nan") for v in s] for k, s in series.items()}),
     )
+    write_png(work / "flicker_map.png", _flicker_maps(clip, runs, labels, pairs))
     write_text_atomic(work / "report.md", eval_markdown(report))
     write_json(work / "report.json", report)
+
+
+def _flicker_maps(clip: Any, runs: list[Any], labels: list[str], pairs: Sequence[FlowPair]) -> Any:
+    """The input's and every run's warping-error map on one scale: the brightest of the input and
+    our own runs (a per-frame peer or the teacher flickers 30-400x and would leave ours black)."""
+    import numpy as np
+
+    maps = {"input": warping_error_map(clip.frames, pairs)}
+    own = [maps["input"]]
+    for label, run in zip(labels, runs, strict=True):
+        maps[label] = warping_error_map(run.outputs, pairs)
+        if run.ours:
+            own.append(maps[label])
+    full_scale = max(float(np.percentile(np.sqrt(m), 99)) * 255.0 for m in own)
+    return flicker_map_sheet(maps, full_scale)

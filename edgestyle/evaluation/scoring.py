@@ -94,19 +94,29 @@ def add_style_gaps(rows: list[dict[str, Any]]) -> None:
             )
 
 
+def clip_flows(
+    clip: Clip, progress: Callable[[Iterable[int], str, int], Iterable[int]] | None = None
+) -> list[FlowPair]:
+    """The input's flow between each pair of frames, which every run is scored against."""
+    steps = range(1, len(clip.frames))
+    return flow_pairs(clip.frames, progress(steps, "optical flow", len(steps)) if progress else None)
+
+
 def score_clip(
     clip: Clip,
     runs: Sequence[ModelRun],
     style_bgr: np.ndarray | None = None,
     progress: Callable[[Iterable[int], str, int], Iterable[int]] | None = None,
+    pairs: Sequence[FlowPair] | None = None,
 ) -> dict[str, Any]:
     """All rows: the input first, then each run; fidelity against the teacher and float runs if present.
 
     Style is measured against ``style_bgr``, or, without one, against the teacher's own frames (a
-    per-frame filter such as the cartoon teacher has no painting to compare with).
+    per-frame filter such as the cartoon teacher has no painting to compare with). ``pairs``: the
+    clip's flows if already measured (:func:`clip_flows`).
     """
-    steps = range(1, len(clip.frames))
-    pairs = flow_pairs(clip.frames, progress(steps, "optical flow", len(steps)) if progress else None)
+    if pairs is None:
+        pairs = clip_flows(clip, progress)
     input_errors = warping_errors(clip.frames, pairs)
     input_error = _finite_mean(input_errors)
     labels = frame_labels(runs)

@@ -129,6 +129,25 @@ def pair_error(previous_output: np.ndarray, current_output: np.ndarray, pair: Fl
     return float(np.mean(diff**2))
 
 
+def warping_error_map(outputs: Sequence[np.ndarray], pairs: Sequence[FlowPair]) -> np.ndarray:
+    """Where the warping error sits: each pixel's squared error (mean over channels) averaged over
+    the pairs in which it is valid, [H, W] float32 on the [0, 1] scale (0 where never valid).
+
+    Why: the clip's one number says how much a model flickers, not where; crawl on flat walls and
+    skies, a rim along the frame edge and shimmer on moving outlines all raise it alike.
+    """
+    if len(outputs) != len(pairs) + 1:
+        raise EdgestyleError(f"{len(outputs)} outputs for {len(pairs) + 1} input frames")
+    total = np.zeros(pairs[0].valid.shape if pairs else outputs[0].shape[:2], np.float64)
+    count = np.zeros_like(total)
+    for t, pair in enumerate(pairs, start=1):
+        warped = to_unit_float(warp_previous(outputs[t - 1], pair))
+        squared = np.mean((to_unit_float(outputs[t]) - warped) ** 2, axis=-1)
+        total += np.where(pair.valid, squared, 0.0)
+        count += pair.valid
+    return (total / np.maximum(count, 1)).astype(np.float32)
+
+
 def warping_errors(outputs: Sequence[np.ndarray], pairs: Sequence[FlowPair]) -> np.ndarray:
     """Per-pair warping error of a sequence of outputs aligned with the frames ``pairs`` came from."""
     if len(outputs) != len(pairs) + 1:
