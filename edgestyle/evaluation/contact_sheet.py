@@ -82,9 +82,7 @@ def contact_sheet(
     return sheet
 
 
-def flicker_map_sheet(
-    maps: Mapping[str, np.ndarray], full_scale: float, tile_width: int = 256
-) -> np.ndarray:
+def flicker_map_sheet(maps: Mapping[str, np.ndarray], full_scale: float, tile_width: int = 256) -> np.ndarray:
     """One heat tile per label: the per-pixel warping error as RMS levels (0-255 scale), bright = crawl.
 
     Every tile shares ``full_scale`` (RMS levels drawn at full brightness), so tiles compare by eye;

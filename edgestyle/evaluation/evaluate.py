@@ -32,7 +32,8 @@ from edgestyle.runtime.video_io import probe_video
 
 Progress = Callable[[Iterable[int], str, int], Iterable[int]]
 SHEET_FRAMES = 4
-REPORT_FILES = ("contact_sheet.png", "stability.png", "flicker_map.png", "report.md", "report.json")  # publish order
+# publish order: report.json last, so its presence means done
+REPORT_FILES = ("contact_sheet.png", "stability.png", "flicker_map.png", "report.md", "report.json")
 
 
 def eval_bytes_per_pixel(frames: int, runs: int) -> int:

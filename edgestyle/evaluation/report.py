@@ -123,7 +123,7 @@ def eval_markdown(report: dict[str, Any]) -> str:
     if notes:
         parts += ["", "Notes:", *notes]
     parts += ["", "![contact sheet](contact_sheet.png)", "", "![stability](stability.png)", ""]
-    parts += ["Where the warping error sits (bright = crawl or shimmer; one scale for the input and our models):", ""]
+    parts += ["Where the warping error sits (bright = crawl or shimmer; one scale for all):", ""]
     parts += ["![flicker map](flicker_map.png)", ""]
     return "\n".join(parts)
 
