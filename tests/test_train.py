@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -331,6 +332,7 @@ def test_mirrored_strategy_over_two_logical_cpus(train_data, tmp_path) -> None:
             "runtime.precision must be",
         ),
         (["{data}", "--teacher", "cartoon", "--set", "schedule.ema=1"], "schedule.ema must be"),
+        (["{data}", "--teacher", "cartoon", "--set", "data.motion_zoom=0.9"], "data.motion_zoom 0-0.5"),
         (["{data}"], "no style given"),
     ],
 )
@@ -390,6 +392,15 @@ def test_a_config_from_before_the_sections_is_mapped(tmp_path) -> None:
         EdgestyleError, match="gone.json: unknown config field 'retired_knob'.*sections: data, model"
     ):
         load_config(tmp_path / "gone.json")
+
+
+def test_the_camera_move_of_still_clips_comes_from_the_config() -> None:
+    from edgestyle.train.run import _clip_sampler
+
+    config = load_config(None, ["data.motion_shift=2", "data.motion_zoom=0.06", "data.motion_rotate=0"])
+    styles = [SimpleNamespace(codes=None)]
+    motion = _clip_sampler(SimpleNamespace(), styles, config, None).options.motion
+    assert (motion.shift, motion.zoom, motion.rotate) == (2.0, 0.06, 0.0)
 
 
 @pytest.mark.parametrize(

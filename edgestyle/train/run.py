@@ -279,7 +279,9 @@ def _clip_sampler(sources, targets: list[Any], config: TrainConfig, mix: tuple[f
         clip_len=config.data.clip_len,
         crop=config.data.crop,
         video_fraction=config.data.video_fraction,
-        motion=MotionRange(),
+        motion=MotionRange(
+            shift=config.data.motion_shift, zoom=config.data.motion_zoom, rotate=config.data.motion_rotate
+        ),
         min_zoom=config.data.min_zoom,
         style_weights=mix,
     )
