@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from edgestyle.errors import EdgestyleError
-from edgestyle.evaluation.contact_sheet import contact_sheet, pick_frames, stability_plot
+from edgestyle.evaluation.contact_sheet import (
+    _fit_label,
+    contact_sheet,
+    flicker_map_sheet,
+    pick_frames,
+    stability_plot,
+)
 from edgestyle.evaluation.style_distance import sliced_wasserstein, style_distance
 from edgestyle.synthetic import moving_scene
 
@@ -53,3 +59,19 @@ def test_contact_sheet_and_plot_have_the_expected_layout(style_and_frames):
     assert sheet.shape[0] > 3 * 48 and sheet.shape[1] > 2 * 64 and sheet.dtype == np.uint8
     plot = stability_plot({"input": [0.001, 0.002], "flicker": [0.02, float("nan"), 0.03]}, size=(400, 200))
     assert plot.shape == (200, 400, 3) and (plot != 255).any()
+
+
+def test_long_labels_are_cut_in_the_middle_so_a_second_run_keeps_its_number():
+    label = _fit_label("default_384x384_mondrian_int8.tflite#2", 160, 0.45)
+    assert label.startswith("default") and label.endswith("#2") and "..." in label
+    assert _fit_label("input", 160, 0.45) == "input"
+
+
+def test_flicker_map_sheet_has_a_tile_per_run_on_one_scale():
+    dark, bright = np.zeros((48, 64), np.float32), np.full((48, 64), (4 / 255) ** 2, np.float32)
+    sheet = flicker_map_sheet({"input": dark, "model": bright}, full_scale=4.0, tile_width=64)
+    assert sheet.shape[1] == 2 * (64 + 4) + 4 and sheet.dtype == np.uint8
+    tiles = sheet[28 : 28 + 48]
+    assert tiles[:, 4 : 4 + 64].mean() < 20 < tiles[:, 72 : 72 + 64].mean()  # 4 levels: full brightness
+    with pytest.raises(EdgestyleError, match="nothing"):
+        flicker_map_sheet({}, 1.0)

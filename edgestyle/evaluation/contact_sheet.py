@@ -46,11 +46,19 @@ def _text(canvas: np.ndarray, text: str, origin: tuple[int, int], scale: float =
 
 
 def _fit_label(text: str, width: int, scale: float) -> str:
+    """``text``, cut in the middle until it fits: both ends stay, so the second run of a file with
+    the same name keeps its "#2", and a long file name its start and its suffix."""
     import cv2
 
-    while len(text) > 3 and cv2.getTextSize(text, FONT, scale, 1)[0][0] > width - 8:
-        text = text[:-4] + "..."
-    return text
+    def fits(label: str) -> bool:
+        return cv2.getTextSize(label, FONT, scale, 1)[0][0] <= width - 8
+
+    keep = len(text)
+    label = text
+    while keep > 2 and not fits(label):
+        keep -= 1
+        label = text[: (keep + 1) // 2] + "..." + text[len(text) - keep // 2 :]
+    return label
 
 
 def contact_sheet(
