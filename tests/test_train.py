@@ -142,6 +142,9 @@ def test_a_code_conditioned_run_resumes_with_more_style_pictures(tmp_path) -> No
     wider = {**more, "generator": {"base_channels": 16}}
     with pytest.raises(EdgestyleError, match="different generator"):
         _check_resume(tmp_path, wider, fresh=False, styles_are_weights=False)
+    # Another clip length resumes the generator; only the temporal discriminator starts over.
+    assert _check_resume(tmp_path, more, fresh=False, styles_are_weights=False) is False
+    assert _check_resume(tmp_path, {**more, "clip_len": 6}, fresh=False, styles_are_weights=False) is True
 
 
 @pytest.mark.slow

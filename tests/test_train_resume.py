@@ -77,3 +77,35 @@ def test_sigkill_loses_at_most_one_interval_and_the_run_resumes(tmp_path) -> Non
     assert f"resuming from step {newest}" in resumed.stderr  # nothing older than the newest checkpoint
     assert f"trained steps {newest}..{newest + 2}" in resumed.stdout + resumed.stderr
     assert (out / "edgestyle.json").is_file()
+
+
+@pytest.mark.slow
+def test_a_run_goes_on_with_longer_clips_and_keeps_its_generator(tmp_path) -> None:
+    """clip_len changes only the temporal discriminator's input: the generator and the step resume,
+    the discriminators start over, and the run then checkpoints under the new length."""
+    data = tmp_path / "stills"
+    data.mkdir()
+    for seed in range(3):
+        cv2.imwrite(str(data / f"p{seed}.png"), moving_scene(frames=1, width=64, height=48, seed=seed)[0])
+    out = tmp_path / "run"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    first = subprocess.run(_train(data, out, EVERY), env=env, capture_output=True, text=True, timeout=240)
+    assert first.returncode == 0, first.stderr
+    assert 9 not in d_kernel_inputs(out, EVERY)  # 2 frames x RGB stacked (6, as the patch D's y|x)
+    command = _train(data, out, 2 * EVERY)
+    command[command.index("--clip-len") + 1] = "3"
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    assert second.returncode == 0, second.stderr
+    assert "clip_len 2 -> 3: the temporal discriminator starts over" in second.stderr
+    assert f"resuming from step {EVERY}" in second.stderr
+    assert _checkpoints(out)[-1] == 2 * EVERY
+
+    assert 9 in d_kernel_inputs(out, 2 * EVERY)  # 3 frames x RGB stacked
+
+
+def d_kernel_inputs(out: Path, step: int) -> set[int]:
+    """Input channels of the discriminators' conv kernels (the checkpoint reaches them through opt_d)."""
+    import tensorflow as tf
+
+    shapes = tf.train.load_checkpoint(str(out / "checkpoints" / f"ckpt-{step}")).get_variable_to_shape_map()
+    return {shape[2] for name, shape in shapes.items() if name.startswith("opt_d/") and len(shape) == 4}

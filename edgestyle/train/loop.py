@@ -357,17 +357,20 @@ class Trainer:
         return {k: float(v) for k, v in result.items()}
 
     # -- checkpoints -------------------------------------------------------------------------
-    def restore(self) -> int:
+    def restore(self, restart_temporal_d: bool = False) -> int:
         """Resume from the newest checkpoint in ``out/checkpoints``; returns the step (0 if none).
 
         A truncated or corrupt checkpoint (TensorFlow: DataLossError "not an sstable") is one
         error that names it and says how to start over, not a traceback. Only the chief reads
         it; the other workers take the chief's values, so they need no copy of its files.
+        ``restart_temporal_d``: the run goes on with another clip length, so the temporal
+        discriminator keeps its fresh values, and so does the patch discriminator: both are
+        reached in the checkpoint only through their shared optimizer, which is left out.
         """
         latest = self.manager.latest_checkpoint
         if latest:
             try:
-                self._restore_from(latest)
+                self._restore_from(latest, restart_temporal_d)
             except (tf.errors.OpError, ValueError, AssertionError) as exc:
                 cause = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 raise EdgestyleError(
@@ -378,18 +381,21 @@ class Trainer:
             take_chiefs_values(self.strategy, self.state_variables(), self.chief)
         return int(self.step.numpy())
 
-    def _restore_from(self, latest: str) -> None:
+    def _restore_from(self, latest: str, restart_temporal_d: bool = False) -> None:
         """Restore every part; a checkpoint from a run without the weight average (switched on
         when resuming) restores the rest and starts the average at the restored weights."""
-        if self.average is None or any(
+        has_average = self.average is None or any(
             name.startswith("generator_ema/") for name, _ in tf.train.list_variables(latest)
-        ):
+        )
+        if has_average and not restart_temporal_d:
             self.checkpoint.restore(latest).assert_existing_objects_matched()
             return
-        tf.train.Checkpoint(**self._checkpoint_parts(with_average=False)).restore(
-            latest
-        ).assert_existing_objects_matched()
-        self.average.reset()
+        parts = self._checkpoint_parts(with_average=has_average)
+        if restart_temporal_d:
+            del parts["temporal_d"], parts["opt_d"]
+        tf.train.Checkpoint(**parts).restore(latest).assert_existing_objects_matched()
+        if not has_average:
+            self.average.reset()
 
     def averaged(self) -> contextlib.AbstractContextManager:
         """Inside the block the generator and style table hold the weights to save: the moving

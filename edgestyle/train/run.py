@@ -31,11 +31,15 @@ def _bar(total: int, desc: str, enabled: bool):
     return Progress(desc, total, "images", enabled=enabled)
 
 
-def _check_resume(out: Path, identity: dict[str, Any], fresh: bool, styles_are_weights: bool = True) -> None:
+def _check_resume(out: Path, identity: dict[str, Any], fresh: bool, styles_are_weights: bool = True) -> bool:
     """Refuse to resume checkpoints of a different model; ``fresh`` deletes them instead.
 
     A model conditioned on style codes has no weights per style name, so its run may go on with
     styles added or removed (more pictures to generalise from); one with a vector per name may not.
+    A run may go on with another clip length: the generator does not depend on it, only the
+    temporal discriminator's input does (clip_len frames stacked). Returns True then: the
+    discriminators and their optimizer start over (the checkpoint reaches the discriminators'
+    weights through that optimizer); the generator, its optimizer and average, and the step resume.
     """
     from edgestyle.train.model_dir import CHECKPOINT_DIR
 
@@ -47,12 +51,21 @@ def _check_resume(out: Path, identity: dict[str, Any], fresh: bool, styles_are_w
         previous = json.loads(run_file.read_text())
         if not styles_are_weights:
             previous = {**previous, "styles": identity["styles"]}
+        kept_clip_len = previous.get("clip_len", identity["clip_len"])
+        previous = {**previous, "clip_len": identity["clip_len"]}
         if previous != identity:
             changed = sorted(k for k in identity if previous.get(k) != identity[k])
             raise EdgestyleError(
                 f"{ckpt} holds a run with a different {', '.join(changed)} ({_differences(previous, identity)}); "
                 "use another --out or --fresh to start over"
             )
+        if kept_clip_len != identity["clip_len"]:
+            _say(
+                f"clip_len {kept_clip_len} -> {identity['clip_len']}: the temporal discriminator "
+                "starts over (its input is the clip's frames), the patch discriminator with it; the generator resumes"
+            )
+            return True
+    return False
 
 
 def _differences(before: dict[str, Any], now: dict[str, Any], prefix: str = "") -> str:
@@ -107,8 +120,9 @@ def train_model(
     mix = style_weights(config.data.style_mix, names)  # a typo fails here, not after minutes of data
     identity = {"generator": config.model.architecture(), "styles": names, "clip_len": config.data.clip_len}
     leader = _leads(strategy)
+    new_clip_len = False
     if leader:  # the other workers neither read nor write the checkpoints
-        _check_resume(out, identity, fresh, styles_are_weights=not config.data.style_codes)
+        new_clip_len = _check_resume(out, identity, fresh, styles_are_weights=not config.data.style_codes)
     # Before TensorFlow runs anything (a cluster can only be joined then) and before minutes of data.
     distribution = make_strategy(strategy, cluster_timeout=cluster_timeout)
     _check_replicas(config, distribution)
@@ -139,7 +153,7 @@ def train_model(
     trainer = Trainer(config, names, vectors, out, distribution, style_images=pictures)
     if trainer.chief:  # room for two kept checkpoints and one being written, plus the model directory's swap
         check_free_space(out, 3 * trainer.checkpoint_bytes() + 16 * params, out / "checkpoints")
-    start = trainer.restore()
+    start = trainer.restore(restart_temporal_d=new_clip_len)
     if start:
         _say(f"resuming from step {start} ({out / 'checkpoints'})")
     _say(
