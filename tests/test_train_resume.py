@@ -44,14 +44,21 @@ def _checkpoints(out: Path) -> list[int]:
     )
 
 
-@pytest.mark.slow
-def test_sigkill_loses_at_most_one_interval_and_the_run_resumes(tmp_path) -> None:
+def _stills(tmp_path: Path) -> Path:
+    """Three generated photos to train on."""
     data = tmp_path / "stills"
     data.mkdir()
     for seed in range(3):
         cv2.imwrite(str(data / f"p{seed}.png"), moving_scene(frames=1, width=64, height=48, seed=seed)[0])
-    out = tmp_path / "run"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return data
+
+
+QUIET_TF = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+
+@pytest.mark.slow
+def test_sigkill_loses_at_most_one_interval_and_the_run_resumes(tmp_path) -> None:
+    data, out, env = _stills(tmp_path), tmp_path / "run", QUIET_TF
     proc = subprocess.Popen(_train(data, out, 100000), env=env, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 240
@@ -83,12 +90,7 @@ def test_sigkill_loses_at_most_one_interval_and_the_run_resumes(tmp_path) -> Non
 def test_a_run_goes_on_with_longer_clips_and_keeps_its_generator(tmp_path) -> None:
     """clip_len changes only the temporal discriminator's input: the generator and the step resume,
     the discriminators start over, and the run then checkpoints under the new length."""
-    data = tmp_path / "stills"
-    data.mkdir()
-    for seed in range(3):
-        cv2.imwrite(str(data / f"p{seed}.png"), moving_scene(frames=1, width=64, height=48, seed=seed)[0])
-    out = tmp_path / "run"
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    data, out, env = _stills(tmp_path), tmp_path / "run", QUIET_TF
     first = subprocess.run(_train(data, out, EVERY), env=env, capture_output=True, text=True, timeout=240)
     assert first.returncode == 0, first.stderr
     assert 9 not in d_kernel_inputs(out, EVERY)  # 2 frames x RGB stacked (6, as the patch D's y|x)

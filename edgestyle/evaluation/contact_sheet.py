@@ -107,9 +107,10 @@ def flicker_map_sheet(maps: Mapping[str, np.ndarray], full_scale: float, tile_wi
     width = len(maps) * (tile_width + margin) + margin
     sheet = np.full((header + tile_height + bar, width, 3), BACKGROUND, np.uint8)
     for c, (label, squared) in enumerate(maps.items()):
-        levels = np.sqrt(np.maximum(squared, 0.0)) * 255.0
+        squared = np.maximum(squared, 0.0)
+        levels = np.sqrt(squared) * 255.0
         x = margin + c * (tile_width + margin)
-        rms = float(np.sqrt(np.mean(np.maximum(squared, 0.0)))) * 255.0
+        rms = float(np.sqrt(np.mean(squared))) * 255.0
         _text(sheet, _fit_label(f"{rms:.1f} {label}", tile_width, 0.45), (x + 4, 19), 0.45)
         heat = _heat(levels / full_scale)
         sheet[header : header + tile_height, x : x + tile_width] = cv2.resize(

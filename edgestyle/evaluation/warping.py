@@ -115,18 +115,21 @@ def warp_previous(previous_output: np.ndarray, pair: FlowPair) -> np.ndarray:
     return _remap(previous_output, pair.source_map)
 
 
-def pair_error(previous_output: np.ndarray, current_output: np.ndarray, pair: FlowPair) -> float:
-    """Masked mean squared error (over valid pixels and channels, [0, 1] scale); NaN if nothing is valid."""
+def _difference(previous_output: np.ndarray, current_output: np.ndarray, pair: FlowPair) -> np.ndarray:
+    """current - warped previous, [H, W, C] on the [0, 1] scale, after checking both match the flow's size."""
     if previous_output.shape[:2] != pair.valid.shape or current_output.shape[:2] != pair.valid.shape:
         raise EdgestyleError(
             f"output size {current_output.shape[:2]} differs from the input frames {pair.valid.shape}"
         )
-    count = int(pair.valid.sum())
-    if count == 0:
+    return to_unit_float(current_output) - to_unit_float(warp_previous(previous_output, pair))
+
+
+def pair_error(previous_output: np.ndarray, current_output: np.ndarray, pair: FlowPair) -> float:
+    """Masked mean squared error (over valid pixels and channels, [0, 1] scale); NaN if nothing is valid."""
+    diff = _difference(previous_output, current_output, pair)
+    if not pair.valid.any():
         return float("nan")
-    warped = to_unit_float(warp_previous(previous_output, pair))
-    diff = (to_unit_float(current_output) - warped)[pair.valid]
-    return float(np.mean(diff**2))
+    return float(np.mean(diff[pair.valid] ** 2))
 
 
 def warping_error_map(outputs: Sequence[np.ndarray], pairs: Sequence[FlowPair]) -> np.ndarray:
@@ -141,8 +144,7 @@ def warping_error_map(outputs: Sequence[np.ndarray], pairs: Sequence[FlowPair]) 
     total = np.zeros(pairs[0].valid.shape if pairs else outputs[0].shape[:2], np.float64)
     count = np.zeros_like(total)
     for t, pair in enumerate(pairs, start=1):
-        warped = to_unit_float(warp_previous(outputs[t - 1], pair))
-        squared = np.mean((to_unit_float(outputs[t]) - warped) ** 2, axis=-1)
+        squared = np.mean(_difference(outputs[t - 1], outputs[t], pair) ** 2, axis=-1)
         total += np.where(pair.valid, squared, 0.0)
         count += pair.valid
     return (total / np.maximum(count, 1)).astype(np.float32)
