@@ -6,8 +6,9 @@ other processes falls on all alike; ratios are medians of per-frame ratios):
 - the shipped int8 model alone (``Stylizer.step`` with the hold and the stabilizer off; 1 and 2
   threads): the peer every other row is quoted against;
 - the output hold (``edgestyle/runtime/hold.py``) on that frame's output;
-- the motion-compensated stabilizer (``edgestyle/runtime/stabilize.py``): half-size DIS flow,
-  two remaps, the blend;
+- the motion-compensated stabilizer (``edgestyle/runtime/stabilize.py``): DIS flow, two remaps,
+  the blend; with its default fine flow (``fast`` preset, full size) and the light one
+  (``ultrafast``, half size);
 - carrying the model's state along that flow (``Stylizer.carry_state``, what a ``warp_state``
   model adds: the flow put on the state's grid, one integer-domain remap per state tensor).
 
@@ -66,7 +67,7 @@ def timed(call, *args) -> tuple[float, object]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     from edgestyle.runtime.hold import OutputHold
-    from edgestyle.runtime.stabilize import MotionStabilizer
+    from edgestyle.runtime.stabilize import LIGHT_FLOW, MotionStabilizer
     from edgestyle.runtime.stylizer import Stylizer
 
     if not args.model.exists():
@@ -74,19 +75,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     models = {t: Stylizer(args.model, threads=t, hold=0, stabilize=0) for t in (1, 2)}
     frames, source = model_frames(args.clip, args.frames, models[1].input_size)
-    hold, stabilizer = OutputHold(), MotionStabilizer()
+    hold, stabilizer, light = OutputHold(), MotionStabilizer(), MotionStabilizer(flow=LIGHT_FLOW)
     times: dict[str, list[float]] = {
         "model, 1 thread": [],
         "model, 2 threads": [],
         "hold": [],
-        "stabilizer": [],
+        "stabilizer (fine flow, default)": [],
+        "stabilizer (light flow)": [],
         "state carried along the flow": [],
     }
     for frame in frames:
         seconds, output = timed(models[1].step, frame)
         times["model, 1 thread"].append(seconds)
         times["model, 2 threads"].append(timed(models[2].step, frame)[0])
-        times["stabilizer"].append(timed(stabilizer, frame, output)[0])
+        times["stabilizer (fine flow, default)"].append(timed(stabilizer, frame, output)[0])
+        times["stabilizer (light flow)"].append(timed(light, frame, output)[0])
         times["state carried along the flow"].append(timed(models[1].carry_state, stabilizer.motion)[0])
         times["hold"].append(timed(hold, output)[0])
     peer = times["model, 1 thread"]

@@ -11,21 +11,43 @@ so the previous shown frame can be carried along it and blended with the new out
 where dI is how far the warped previous *input* misses the current input at that pixel: where the
 flow is wrong or content is uncovered (occlusions, cuts, lighting changes) the input itself
 disagrees, w falls to 0 and the new output shows as it is, so nothing trails. The flow is OpenCV's
-DIS (ultrafast preset) on half-size grey frames: 1.2 ms a frame at 384x384 on the 2-core x86
-host, 0.12x the shipped int8 model's time on one thread (``benchmarks/bench_stabilize.py``). This is the
+DIS (fast preset) on full-size grey frames (``FINE_FLOW``): the texture it carries is only as
+still as the flow is right: on every shipped model and clip it left 6-43% less flicker than the
+ultrafast preset on half-size frames (``LIGHT_FLOW``, the setting before), scored with TV-L1, a
+flow that neither the stabilizer nor the evaluation uses (``benchmarks/stabilizer_flow.py``). It
+costs 0.095x the shipped int8 model's time on one thread at 384x384 on the 2-core x86 host, the
+light flow 0.048x (``benchmarks/bench_stabilize.py``). This is the
 post-processing idea of blind temporal consistency (Bonneel et al. 2015; Lai et al. 2018) in its
 cheapest recursive form; the evaluation measures flicker with a different, denser flow (DIS
-medium, forward-backward checked), and the closing figures are cross-checked with Farneback's.
+medium, forward-backward checked).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 DEFAULT_STRENGTH = 0.7  # for our recurrent models; plain per-frame models get 0 (shown as they are)
 MAX_STRENGTH = 0.9  # beyond this a shown pixel is mostly history: motion smears
 TOLERANCE = 12.0  # input levels of flow misfit at which the carried frame's weight falls to 1/e
-FLOW_SCALE = 0.5  # flow on half-size frames: 4x cheaper, and the painted texture is coarser anyway
+
+
+@dataclass(frozen=True)
+class FlowSetting:
+    """How the input's motion is measured: an OpenCV DIS preset, on frames scaled by ``scale``."""
+
+    preset: str  # "ultrafast", "fast" or "medium" (cv2.DISOPTICAL_FLOW_PRESET_*)
+    scale: float  # 1: full size; 0.5: half size, 4x less work for a coarser flow
+
+    def create(self):
+        import cv2
+
+        return cv2.DISOpticalFlow_create(getattr(cv2, f"DISOPTICAL_FLOW_PRESET_{self.preset.upper()}"))
+
+
+FINE_FLOW = FlowSetting("fast", 1.0)  # the default: painted texture follows the motion this closely
+LIGHT_FLOW = FlowSetting("ultrafast", 0.5)  # about 6x cheaper, for a CPU the model already fills
 MIN_FLOW_SIDE = 16  # DIS needs a side of at least 12 pixels; below this flow runs at full size
 MIN_FRAME_SIDE = 12  # smaller frames pass through unstabilized
 
@@ -35,7 +57,8 @@ class MotionTracker:
     before. Shared by the stabilizer (which carries the shown frame along it) and by a model that
     carries its recurrent state along it (``warp_state``), so the flow is computed once a frame."""
 
-    def __init__(self):
+    def __init__(self, flow: FlowSetting = FINE_FLOW):
+        self.flow = flow
         self._flow = None  # the DIS instance, made on first use (so importing costs nothing)
         self._grids: dict[tuple[int, int], np.ndarray] = {}  # pixel coordinates per size, made once
         self.gray: np.ndarray | None = None  # the latest frame, grey, at the size asked for
@@ -85,16 +108,17 @@ class MotionTracker:
         import cv2
 
         if self._flow is None:
-            self._flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+            self._flow = self.flow.create()
         height, width = gray.shape
-        small = (round(width * FLOW_SCALE), round(height * FLOW_SCALE))
-        if min(small) >= MIN_FLOW_SIDE:
+        scale = self.flow.scale
+        small = (round(width * scale), round(height * scale))
+        if scale != 1 and min(small) >= MIN_FLOW_SIDE:
             flow = self._flow.calc(
                 cv2.resize(gray, small, interpolation=cv2.INTER_AREA),
                 cv2.resize(previous, small, interpolation=cv2.INTER_AREA),
                 None,
             )
-            flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * (1.0 / FLOW_SCALE)
+            flow = cv2.resize(flow, (width, height), interpolation=cv2.INTER_LINEAR) * (1.0 / scale)
         else:
             flow = self._flow.calc(gray, previous, None)
         return self._pixel_grid(height, width) + flow
@@ -103,10 +127,12 @@ class MotionTracker:
 class MotionStabilizer:
     """Blend each output with the previous shown frame carried along the input's optical flow."""
 
-    def __init__(self, strength: float = DEFAULT_STRENGTH, tolerance: float = TOLERANCE):
+    def __init__(
+        self, strength: float = DEFAULT_STRENGTH, tolerance: float = TOLERANCE, flow: FlowSetting = FINE_FLOW
+    ):
         self.strength = float(strength)
         self.tolerance = float(tolerance)
-        self.motion = MotionTracker()
+        self.motion = MotionTracker(flow)
         self._weights = self._weight_table()
         self._shown: np.ndarray | None = None
 
