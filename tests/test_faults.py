@@ -550,6 +550,16 @@ OURS = [
         "--stabilize must be a number from 0 to 0.9",
     ),
     Case(
+        "stylize-stabilize-flow-unknown",
+        S(*STYLIZE, "-o", "{out}/o.mp4", "--stabilize-flow", "medium"),
+        "--stabilize-flow must be one of fine, light, not 'medium'",
+    ),
+    Case(
+        "run-stabilize-flow-unknown",
+        S(*RUN, "-o", "null", "--stabilize-flow", "Fine"),
+        "--stabilize-flow must be one of fine, light, not 'Fine'",
+    ),
+    Case(
         "run-missing-camera",
         S("run", "/dev/video96", "-m", "{model}", "-o", "null", "--frames", "2"),
         "not found",

@@ -186,6 +186,19 @@ def test_styles_change_live_in_the_inference_thread(folder):
     assert len(seen) == 20 and seen[:2] == [{"a": 1.0}, {"b": 1.0}]
 
 
+def test_a_profile_chooses_the_stabilizer_flow_and_refuses_an_unknown_one(tmp_path):
+    """A board whose CPU the model fills can ask for the light flow; the command line still wins."""
+    text = (DEVICES_DIR / "generic-linux.toml").read_text()
+    assert load_profile("generic-linux").stabilize_flow == "fine"
+    light = tmp_path / "light.toml"
+    light.write_text(text.replace("[runtime]", '[runtime]\nstabilize_flow = "light"'))
+    assert load_profile(light).stabilize_flow == "light"
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text(text.replace("[runtime]", '[runtime]\nstabilize_flow = "fast"'))
+    with pytest.raises(EdgestyleError, match="stabilize_flow must be one of fine, light, not 'fast'"):
+        load_profile(wrong)
+
+
 def test_run_applies_a_device_profile(folder):
     result = CliRunner().invoke(
         app, ["run", str(folder), "-o", "null", "-m", str(DEV_MODEL), "-d", "generic-linux"]

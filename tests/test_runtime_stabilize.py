@@ -124,6 +124,9 @@ def test_the_stabilizer_measures_motion_with_the_fine_flow_unless_told_otherwise
     assert MotionStabilizer().motion.flow == FINE_FLOW == FlowSetting("fast", 1.0)
     assert Stylizer(DEV_MODEL).stabilizer.motion.flow == FINE_FLOW
     assert MotionStabilizer(flow=LIGHT_FLOW).motion.flow == LIGHT_FLOW
+    assert Stylizer(DEV_MODEL, stabilize_flow="light").stabilizer.motion.flow == LIGHT_FLOW
+    with pytest.raises(EdgestyleError, match="the stabilizer flow must be one of fine, light, not 'slow'"):
+        Stylizer(DEV_MODEL, stabilize_flow="slow")
 
 
 def _with_warp_state(tmp_path: Path) -> Path:

@@ -27,6 +27,7 @@ from edgestyle.cli.run_cmd import (
     MODEL_HELP,
     PALETTE_HELP,
     SIDE_HELP,
+    STABILIZE_FLOW_HELP,
     STABILIZE_HELP,
     STYLE_HELP,
     STYLE_IMAGE_HELP,
@@ -100,6 +101,7 @@ def stylize(
     scene_cut: float = typer.Option(0.1, "--scene-cut", help=CUT_HELP),
     hold: int = typer.Option(None, "--hold", help=HOLD_HELP, show_default=False),
     stabilize: float = typer.Option(None, "--stabilize", help=STABILIZE_HELP, show_default=False),
+    stabilize_flow: str = typer.Option("fine", "--stabilize-flow", help=STABILIZE_FLOW_HELP),
     match_palette: bool = typer.Option(True, "--match-palette/--no-match-palette", help=PALETTE_HELP),
     x264_preset: str = typer.Option(
         "ultrafast",
@@ -118,7 +120,7 @@ def stylize(
 
     if x264_preset not in X264_PRESETS:
         raise EdgestyleError(f"unknown --x264-preset {x264_preset!r}: use one of {', '.join(X264_PRESETS)}")
-    _check_model_options(threads, scene_cut, hold, stabilize)
+    _check_model_options(threads, scene_cut, hold, stabilize, stabilize_flow)
     choice = _style_choice(style, blend, style_image)
     job = plan(input, output)
     model_path = resolve_model(model, style=choice)
@@ -131,6 +133,7 @@ def stylize(
         hold=hold,
         stabilize=stabilize,
         match_palette=match_palette,
+        stabilize_flow=stabilize_flow,
     )
     if verbose():
         info(

@@ -15,6 +15,7 @@ from typing import Any
 
 from edgestyle.errors import EdgestyleError
 from edgestyle.package_data import data_dir
+from edgestyle.runtime.stabilize import FLOWS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -37,6 +38,7 @@ class BoardProfile:
     model_size: int | None = None
     model_glob: str = "*_int8.tflite"
     max_fps: float | None = None
+    stabilize_flow: str = "fine"  # "light" where the CPU that runs the flow is the bottleneck
     sink: str = "display://0"
 
     @classmethod
@@ -47,7 +49,7 @@ class BoardProfile:
             raise EdgestyleError(f"cannot read board profile {path}: {exc}") from None
         camera, runtime, display = (data.get(k, {}) for k in ("camera", "runtime", "display"))
         try:
-            return cls(
+            profile = cls(
                 name=data.get("name", path.stem),
                 description=data.get("description", ""),
                 match=list(data.get("match", [])),
@@ -59,10 +61,17 @@ class BoardProfile:
                 model_size=int(runtime["model_size"]) if runtime.get("model_size") else None,
                 model_glob=runtime.get("model_glob", "*_int8.tflite"),
                 max_fps=float(runtime["max_fps"]) or None if "max_fps" in runtime else None,
+                stabilize_flow=runtime.get("stabilize_flow", "fine"),
                 sink=display.get("sink", "display://0"),
             )
         except (TypeError, ValueError) as exc:
             raise EdgestyleError(f"bad value in board profile {path}: {exc}") from None
+        if profile.stabilize_flow not in FLOWS:
+            raise EdgestyleError(
+                f"bad value in board profile {path}: stabilize_flow must be one of {', '.join(FLOWS)}, "
+                f"not {profile.stabilize_flow!r}"
+            )
+        return profile
 
 
 def profile_paths(devices_dir: Path = DEVICES_DIR) -> dict[str, Path]:

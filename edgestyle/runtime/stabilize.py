@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgestyle.errors import EdgestyleError
+
 DEFAULT_STRENGTH = 0.7  # for our recurrent models; plain per-frame models get 0 (shown as they are)
 MAX_STRENGTH = 0.9  # beyond this a shown pixel is mostly history: motion smears
 TOLERANCE = 12.0  # input levels of flow misfit at which the carried frame's weight falls to 1/e
@@ -48,6 +50,16 @@ class FlowSetting:
 
 FINE_FLOW = FlowSetting("fast", 1.0)  # the default: painted texture follows the motion this closely
 LIGHT_FLOW = FlowSetting("ultrafast", 0.5)  # about 6x cheaper, for a CPU the model already fills
+FLOWS = {"fine": FINE_FLOW, "light": LIGHT_FLOW}  # --stabilize-flow, a board profile's stabilize_flow
+
+
+def flow_named(name: str, what: str = "--stabilize-flow") -> FlowSetting:
+    """The flow setting called ``name``; one clear error for any other word."""
+    if name not in FLOWS:
+        raise EdgestyleError(f"{what} must be one of {', '.join(FLOWS)}, not {name!r}")
+    return FLOWS[name]
+
+
 MIN_FLOW_SIDE = 16  # DIS needs a side of at least 12 pixels; below this flow runs at full size
 MIN_FRAME_SIDE = 12  # smaller frames pass through unstabilized
 

@@ -32,7 +32,13 @@ from edgestyle.runtime.hold import DEFAULT_LEVELS, MAX_LEVELS, OutputHold
 from edgestyle.runtime.images import read_style_picture
 from edgestyle.runtime.palette import PaletteAnchor, mean_colour
 from edgestyle.runtime.scenecut import DEFAULT_THRESHOLD, SceneCutDetector
-from edgestyle.runtime.stabilize import DEFAULT_STRENGTH, MAX_STRENGTH, MotionStabilizer, MotionTracker
+from edgestyle.runtime.stabilize import (
+    DEFAULT_STRENGTH,
+    MAX_STRENGTH,
+    MotionStabilizer,
+    MotionTracker,
+    flow_named,
+)
 from edgestyle.runtime.style_code import StylePicture, StylePredictor, code_input, predictor_for
 
 StyleChoice = str | Mapping[str, float] | Sequence[float] | np.ndarray | StylePicture | None
@@ -122,7 +128,9 @@ class Stylizer:
         hold: int | None = None,
         stabilize: float | None = None,
         match_palette: bool = True,
+        stabilize_flow: str = "fine",
     ):
+        flow = flow_named(stabilize_flow, "the stabilizer flow")
         if hold is not None:
             check_number(hold, "the output hold", 0, MAX_LEVELS)
         if stabilize is not None:
@@ -139,7 +147,7 @@ class Stylizer:
         ours = bool(self._links) and not c.inferred
         self.output_hold = OutputHold(hold if hold is not None else DEFAULT_LEVELS if ours else 0)
         self.stabilizer = MotionStabilizer(
-            stabilize if stabilize is not None else DEFAULT_STRENGTH if ours else 0.0
+            stabilize if stabilize is not None else DEFAULT_STRENGTH if ours else 0.0, flow=flow
         )
         self.match_palette = bool(match_palette)
         self.palette = PaletteAnchor()
