@@ -33,7 +33,7 @@ PALETTE_HELP = (
 STABILIZE_HELP = (
     "Motion-compensated stabilizer strength, 0 to 0.9: each output is blended with the previous shown frame "
     "carried along the camera's optical flow, so painted texture travels with the picture instead of swimming "
-    "(default: 0.7 for edgestyle models, 0 for others; costs about an eighth of the int8 model's time)."
+    "(default: 0.7 for edgestyle models, 0 for others; costs about a tenth of the int8 model's time)."
 )
 STABILIZE_FLOW_HELP = (
     "The optical flow the stabilizer (and a model that carries its state along the motion) follows: fine "

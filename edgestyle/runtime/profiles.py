@@ -15,7 +15,7 @@ from typing import Any
 
 from edgestyle.errors import EdgestyleError
 from edgestyle.package_data import data_dir
-from edgestyle.runtime.stabilize import FLOWS
+from edgestyle.runtime.stabilize import flow_named
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,11 +66,7 @@ class BoardProfile:
             )
         except (TypeError, ValueError) as exc:
             raise EdgestyleError(f"bad value in board profile {path}: {exc}") from None
-        if profile.stabilize_flow not in FLOWS:
-            raise EdgestyleError(
-                f"bad value in board profile {path}: stabilize_flow must be one of {', '.join(FLOWS)}, "
-                f"not {profile.stabilize_flow!r}"
-            )
+        flow_named(profile.stabilize_flow, f"bad value in board profile {path}: stabilize_flow")
         return profile
 
 
