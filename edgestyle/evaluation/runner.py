@@ -112,13 +112,15 @@ def open_tflite(
     hold: int | None = None,
     stabilize: float | None = None,
     match_palette: bool = True,
+    stabilize_flow: str = "fine",
 ) -> Runner:
     """Our model or any plain image-to-image .tflite, through the runtime's stateful Stylizer.
 
     ``picture`` (the user's ``--style-image``) is the style of a model conditioned on style codes,
     unless ``style`` names one of its styles; other models ignore it. ``hold`` and ``stabilize``: the
     output hold and the stabilizer (None: the runtime's defaults for the model, as ``stylize`` and
-    ``run`` show it); ``match_palette``: the palette anchor, on as in ``stylize``.
+    ``run`` show it); ``match_palette``: the palette anchor, on as in ``stylize``; ``stabilize_flow``:
+    the flow the stabilizer follows (``--stabilize-flow``).
     """
     from edgestyle.runtime.backends import open_model
     from edgestyle.runtime.style_code import StylePicture
@@ -145,6 +147,7 @@ def open_tflite(
         hold=hold,
         stabilize=stabilize,
         match_palette=match_palette,
+        stabilize_flow=stabilize_flow,
     )
     return Runner(
         label=label or Path(path).name,
